@@ -1,0 +1,399 @@
+"""The columnar cohort: patients -> visits -> codes as numpy arrays with CSR offsets.
+
+Every loader, the simulator and the generator produce a :class:`Cohort`; every metric
+is vectorised over it. Codes are stored as ``int32`` indices into a :class:`CodeTable`
+whose rows are distinct (code string, code system, code kind) triples, so an ICD-9
+``"4019"`` and an ICD-10 ``"4019"`` (or a diagnosis and a procedure with the same
+digits) never collide.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from lossbalance._atomic import atomic_path
+from lossbalance._errors import LossbalanceError
+
+SYSTEMS: tuple[str, ...] = ("icd9", "icd10")
+"""Code systems, indexed by the values of :attr:`CodeTable.systems`."""
+KINDS: tuple[str, ...] = ("dx", "px")
+"""Code kinds (diagnosis, procedure), indexed by the values of :attr:`CodeTable.kinds`."""
+SEXES: tuple[str, ...] = ("F", "M")
+"""Sexes, indexed by the values of :attr:`Cohort.sex`."""
+
+FORMAT_VERSION = 1
+
+
+def system_index(name: str) -> int:
+    """Return the index of code system ``name`` (``icd9``/``icd10``) or raise."""
+    try:
+        return SYSTEMS.index(name.lower())
+    except ValueError:
+        raise LossbalanceError(
+            f"unknown code system {name!r}: expected one of {', '.join(SYSTEMS)}"
+        ) from None
+
+
+def kind_index(name: str) -> int:
+    """Return the index of code kind ``name`` (``dx``/``px``) or raise."""
+    try:
+        return KINDS.index(name.lower())
+    except ValueError:
+        raise LossbalanceError(
+            f"unknown code kind {name!r}: expected one of {', '.join(KINDS)}"
+        ) from None
+
+
+@dataclass(frozen=True, eq=False)
+class CodeTable:
+    """Distinct codes: ``names[i]`` in system ``SYSTEMS[systems[i]]``, kind ``KINDS[kinds[i]]``."""
+
+    names: npt.NDArray[np.str_]
+    systems: npt.NDArray[np.uint8]
+    kinds: npt.NDArray[np.uint8]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", np.asarray(self.names, dtype=np.str_))
+        object.__setattr__(self, "systems", np.asarray(self.systems, dtype=np.uint8))
+        object.__setattr__(self, "kinds", np.asarray(self.kinds, dtype=np.uint8))
+        n = len(self.names)
+        if len(self.systems) != n or len(self.kinds) != n:
+            raise LossbalanceError("code table: names, systems and kinds differ in length")
+        if n and (self.systems.max() >= len(SYSTEMS) or self.kinds.max() >= len(KINDS)):
+            raise LossbalanceError("code table: system or kind index out of range")
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @classmethod
+    def empty(cls) -> CodeTable:
+        return cls(np.array([], dtype=np.str_), np.array([], np.uint8), np.array([], np.uint8))
+
+    def keys(self) -> npt.NDArray[np.str_]:
+        """One string per row, ``"icd10:dx:E119"``: the identity used to compare cohorts."""
+        sys_names = np.array(SYSTEMS, dtype=np.str_)[self.systems]
+        kind_names = np.array(KINDS, dtype=np.str_)[self.kinds]
+        return np.char.add(np.char.add(np.char.add(sys_names, ":"), np.char.add(kind_names, ":")),
+                           self.names)
+
+    def take(self, index: npt.ArrayLike) -> CodeTable:
+        """Rows ``index`` of this table, as a new table."""
+        idx = np.asarray(index, dtype=np.int64)
+        return CodeTable(self.names[idx], self.systems[idx], self.kinds[idx])
+
+
+@dataclass(frozen=True, eq=False)
+class Cohort:
+    """A set of patients, each an age, a sex and time-ordered visits of codes.
+
+    Attributes:
+        age: years at first visit, ``float64``, one per patient.
+        sex: ``uint8`` index into :data:`SEXES` (0 = F, 1 = M), one per patient.
+        visit_offsets: ``int64``, length ``n_patients + 1``; patient ``p`` owns visits
+            ``visit_offsets[p]:visit_offsets[p + 1]``, in time order.
+        code_offsets: ``int64``, length ``n_visits + 1``; visit ``v`` owns code
+            occurrences ``code_offsets[v]:code_offsets[v + 1]``.
+        codes: ``int32`` rows of :attr:`code_table`, one per code occurrence.
+        code_table: the distinct codes this cohort may refer to.
+        patient_ids: ``str``, one per patient (source ids, or ``"0"``.. for synthetic data).
+    """
+
+    age: npt.NDArray[np.float64]
+    sex: npt.NDArray[np.uint8]
+    visit_offsets: npt.NDArray[np.int64]
+    code_offsets: npt.NDArray[np.int64]
+    codes: npt.NDArray[np.int32]
+    code_table: CodeTable
+    patient_ids: npt.NDArray[np.str_] = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "age", np.asarray(self.age, dtype=np.float64))
+        set_(self, "sex", np.asarray(self.sex, dtype=np.uint8))
+        set_(self, "visit_offsets", np.asarray(self.visit_offsets, dtype=np.int64))
+        set_(self, "code_offsets", np.asarray(self.code_offsets, dtype=np.int64))
+        set_(self, "codes", np.asarray(self.codes, dtype=np.int32))
+        if self.patient_ids is None:
+            set_(self, "patient_ids", np.arange(len(self.age)).astype(np.str_))
+        else:
+            set_(self, "patient_ids", np.asarray(self.patient_ids, dtype=np.str_))
+        self._validate()
+
+    def _validate(self) -> None:
+        p = len(self.age)
+        if len(self.sex) != p or len(self.patient_ids) != p:
+            raise LossbalanceError("cohort: age, sex and patient_ids differ in length")
+        if len(self.visit_offsets) != p + 1 or self.visit_offsets[0] != 0:
+            raise LossbalanceError("cohort: visit_offsets must have n_patients + 1 entries from 0")
+        if len(self.code_offsets) != self.visit_offsets[-1] + 1 or self.code_offsets[0] != 0:
+            raise LossbalanceError("cohort: code_offsets must have n_visits + 1 entries from 0")
+        if self.code_offsets[-1] != len(self.codes):
+            raise LossbalanceError("cohort: code_offsets do not end at the number of codes")
+        if np.any(np.diff(self.visit_offsets) < 0) or np.any(np.diff(self.code_offsets) < 0):
+            raise LossbalanceError("cohort: offsets must be non-decreasing")
+        if len(self.codes) and (self.codes.min() < 0 or self.codes.max() >= len(self.code_table)):
+            raise LossbalanceError("cohort: a code index falls outside the code table")
+        if p and (self.sex.max() >= len(SEXES)):
+            raise LossbalanceError("cohort: sex index out of range")
+        if p and not np.all(np.isfinite(self.age)):
+            raise LossbalanceError("cohort: ages must be finite")
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_patients(self) -> int:
+        return len(self.age)
+
+    @property
+    def n_visits(self) -> int:
+        return len(self.code_offsets) - 1
+
+    @property
+    def n_codes(self) -> int:
+        """Number of code occurrences (not distinct codes)."""
+        return len(self.codes)
+
+    def visits_per_patient(self) -> npt.NDArray[np.int64]:
+        return np.diff(self.visit_offsets)
+
+    def codes_per_visit(self) -> npt.NDArray[np.int64]:
+        return np.diff(self.code_offsets)
+
+    def visit_patient(self) -> npt.NDArray[np.int64]:
+        """The patient of every visit."""
+        return np.repeat(np.arange(self.n_patients, dtype=np.int64), self.visits_per_patient())
+
+    def code_visit(self) -> npt.NDArray[np.int64]:
+        """The visit of every code occurrence."""
+        return np.repeat(np.arange(self.n_visits, dtype=np.int64), self.codes_per_visit())
+
+    def code_patient(self) -> npt.NDArray[np.int64]:
+        """The patient of every code occurrence."""
+        return self.visit_patient()[self.code_visit()]
+
+    def code_keys(self) -> npt.NDArray[np.str_]:
+        """The key (``system:kind:code``) of every code occurrence."""
+        return self.code_table.keys()[self.codes]
+
+    def distinct_codes(self) -> int:
+        return int(np.unique(self.codes).size)
+
+    # ------------------------------------------------------------ reshaping
+    def select(self, patients: npt.ArrayLike) -> Cohort:
+        """The sub-cohort of ``patients`` (indices or a boolean mask), in the given order."""
+        idx = np.asarray(patients)
+        if idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+        idx = idx.astype(np.int64, copy=False)
+        vpp = self.visits_per_patient()[idx]
+        visits = _ranges(self.visit_offsets[idx], vpp)
+        cpv = self.codes_per_visit()[visits]
+        code_rows = _ranges(self.code_offsets[visits], cpv)
+        return Cohort(
+            age=self.age[idx],
+            sex=self.sex[idx],
+            visit_offsets=_offsets(vpp),
+            code_offsets=_offsets(cpv),
+            codes=self.codes[code_rows],
+            code_table=self.code_table,
+            patient_ids=self.patient_ids[idx],
+        )
+
+    def split(self, heldout_fraction: float, seed: int) -> tuple[Cohort, Cohort]:
+        """Split by patient into (train, held-out), seeded and deterministic."""
+        if not 0.0 < heldout_fraction < 1.0:
+            raise LossbalanceError(
+                f"heldout_fraction: must lie strictly between 0 and 1, got {heldout_fraction}"
+            )
+        n_held = round(self.n_patients * heldout_fraction)
+        if n_held == 0 or n_held == self.n_patients:
+            raise LossbalanceError(
+                f"cohort of {self.n_patients} patients is too small to split "
+                f"with heldout_fraction={heldout_fraction}"
+            )
+        perm = np.random.default_rng(seed).permutation(self.n_patients)
+        held = np.sort(perm[:n_held])
+        train = np.sort(perm[n_held:])
+        return self.select(train), self.select(held)
+
+    def compact(self) -> Cohort:
+        """Drop code-table rows no code refers to (and renumber codes)."""
+        used, inverse = np.unique(self.codes, return_inverse=True)
+        return Cohort(self.age, self.sex, self.visit_offsets, self.code_offsets,
+                      inverse.astype(np.int32), self.code_table.take(used), self.patient_ids)
+
+    def recode(self, table: CodeTable) -> Cohort:
+        """This cohort with codes renumbered as rows of ``table`` (which must hold them all)."""
+        keys = table.keys()
+        order = np.argsort(keys, kind="stable")
+        mine = self.code_table.keys()
+        pos = np.searchsorted(keys[order], mine)
+        pos = np.minimum(pos, max(len(keys) - 1, 0))
+        if len(mine) and (len(keys) == 0 or np.any(keys[order][pos] != mine)):
+            raise LossbalanceError("recode: the target code table lacks codes of this cohort")
+        mapping = order[pos].astype(np.int32) if len(mine) else np.array([], np.int32)
+        return Cohort(self.age, self.sex, self.visit_offsets, self.code_offsets,
+                      mapping[self.codes], table, self.patient_ids)
+
+    # ------------------------------------------------------- construction
+    @classmethod
+    def from_records(
+        cls,
+        records: Iterable[dict[str, Any]],
+        system: str = "icd10",
+        kind: str = "dx",
+    ) -> Cohort:
+        """Build a cohort from plain records (tests, notebooks).
+
+        Each record is ``{"age": float, "sex": "F"|"M", "visits": [[code, ...], ...]}``
+        with an optional ``"id"``. A code is a string (in ``system``/``kind``) or a
+        ``(code, system, kind)`` tuple.
+        """
+        ages: list[float] = []
+        sexes: list[int] = []
+        ids: list[str] = []
+        vpp: list[int] = []
+        cpv: list[int] = []
+        flat: list[tuple[str, int, int]] = []
+        default_sys, default_kind = system_index(system), kind_index(kind)
+        for i, rec in enumerate(records):
+            ages.append(float(rec["age"]))
+            sex = str(rec["sex"]).upper()
+            if sex not in SEXES:
+                raise LossbalanceError(f"record {i}: sex must be F or M, got {rec['sex']!r}")
+            sexes.append(SEXES.index(sex))
+            ids.append(str(rec.get("id", i)))
+            visits = rec["visits"]
+            vpp.append(len(visits))
+            for visit in visits:
+                cpv.append(len(visit))
+                for code in visit:
+                    if isinstance(code, tuple):
+                        flat.append((str(code[0]), system_index(code[1]), kind_index(code[2])))
+                    else:
+                        flat.append((str(code), default_sys, default_kind))
+        table, codes = _intern(flat)
+        return cls(
+            age=np.array(ages, dtype=np.float64),
+            sex=np.array(sexes, dtype=np.uint8),
+            visit_offsets=_offsets(np.array(vpp, dtype=np.int64)),
+            code_offsets=_offsets(np.array(cpv, dtype=np.int64)),
+            codes=codes,
+            code_table=table,
+            patient_ids=np.array(ids, dtype=np.str_),
+        )
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The inverse of :meth:`from_records` (codes as ``(code, system, kind)`` tuples)."""
+        names = self.code_table.names.tolist()
+        systems = [SYSTEMS[s] for s in self.code_table.systems.tolist()]
+        kinds = [KINDS[k] for k in self.code_table.kinds.tolist()]
+        codes = self.codes.tolist()
+        co = self.code_offsets.tolist()
+        vo = self.visit_offsets.tolist()
+        out = []
+        for p in range(self.n_patients):
+            visits = [
+                [(names[c], systems[c], kinds[c]) for c in codes[co[v]:co[v + 1]]]
+                for v in range(vo[p], vo[p + 1])
+            ]
+            out.append({"id": str(self.patient_ids[p]), "age": float(self.age[p]),
+                        "sex": SEXES[int(self.sex[p])], "visits": visits})
+        return out
+
+    def equals(self, other: Cohort) -> bool:
+        """Same patients, visits and codes (by key), in the same order."""
+        return (
+            np.array_equal(self.age, other.age)
+            and np.array_equal(self.sex, other.sex)
+            and np.array_equal(self.patient_ids, other.patient_ids)
+            and np.array_equal(self.visit_offsets, other.visit_offsets)
+            and np.array_equal(self.code_offsets, other.code_offsets)
+            and np.array_equal(self.code_keys(), other.code_keys())
+        )
+
+    # ------------------------------------------------------------ storage
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the cohort to an ``.npz`` file atomically (no pickles)."""
+        out = Path(path)
+        with atomic_path(out, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+            np.savez(
+                fh,
+                format_version=np.array(FORMAT_VERSION),
+                age=self.age, sex=self.sex,
+                visit_offsets=self.visit_offsets, code_offsets=self.code_offsets,
+                codes=self.codes, patient_ids=self.patient_ids,
+                code_names=self.code_table.names, code_systems=self.code_table.systems,
+                code_kinds=self.code_table.kinds,
+            )
+        return out
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Cohort:
+        """Read a cohort written by :meth:`save`."""
+        src = Path(path)
+        if not src.is_file():
+            raise LossbalanceError(f"{src}: cohort file not found")
+        try:
+            with np.load(src, allow_pickle=False) as z:
+                version = int(z["format_version"])
+                if version != FORMAT_VERSION:
+                    raise LossbalanceError(
+                        f"{src}: cohort format version {version}, expected {FORMAT_VERSION}"
+                    )
+                table = CodeTable(z["code_names"], z["code_systems"], z["code_kinds"])
+                return cls(z["age"], z["sex"], z["visit_offsets"], z["code_offsets"],
+                           z["codes"], table, z["patient_ids"])
+        except LossbalanceError as exc:
+            if str(exc).startswith(str(src)):
+                raise
+            raise LossbalanceError(f"{src}: {exc}") from None
+        except (OSError, ValueError, KeyError) as exc:
+            raise LossbalanceError(f"{src}: not a lossbalance cohort file ({exc})") from None
+
+
+def _offsets(lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    out = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out[1:])
+    return out
+
+
+def _ranges(starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Concatenate ``arange(s, s + n)`` for each (s, n), vectorised."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    shift = np.repeat(starts - (ends - lengths), lengths)
+    return np.arange(total, dtype=np.int64) + shift
+
+
+def _intern(flat: Sequence[tuple[str, int, int]]) -> tuple[CodeTable, npt.NDArray[np.int32]]:
+    if not flat:
+        return CodeTable.empty(), np.zeros(0, dtype=np.int32)
+    table_index: dict[tuple[str, int, int], int] = {}
+    codes = np.fromiter((table_index.setdefault(t, len(table_index)) for t in flat),
+                        dtype=np.int32, count=len(flat))
+    rows = list(table_index)
+    table = CodeTable(
+        np.array([r[0] for r in rows], dtype=np.str_),
+        np.array([r[1] for r in rows], dtype=np.uint8),
+        np.array([r[2] for r in rows], dtype=np.uint8),
+    )
+    return table, codes
+
+
+def offsets_from_lengths(lengths: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """CSR offsets (leading 0, cumulative sum) from per-row lengths."""
+    return _offsets(np.asarray(lengths, dtype=np.int64))
+
+
+def concat_ranges(starts: npt.ArrayLike, lengths: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Concatenated ``arange(s, s + n)`` for each (start, length), vectorised."""
+    return _ranges(np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64))
