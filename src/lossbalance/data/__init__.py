@@ -11,6 +11,7 @@ from lossbalance.data._cohort import (
     offsets_from_lengths,
     system_index,
 )
+from lossbalance.data._simulator import simulate
 
 __all__ = [
     "KINDS",
@@ -21,5 +22,6 @@ __all__ = [
     "concat_ranges",
     "kind_index",
     "offsets_from_lengths",
+    "simulate",
     "system_index",
 ]

@@ -1,0 +1,23 @@
+"""Code systems and clinical age/sex rules (CMS Medicare Code Editor edits)."""
+
+from lossbalance.clinical._edits import (
+    AGE_MAX,
+    AGE_MIN,
+    SEX_ANY,
+    CodeConflicts,
+    CodeEdits,
+    cohort_conflicts,
+)
+from lossbalance.clinical._rules import RuleSet, default_rules, load_mce_rules
+
+__all__ = [
+    "AGE_MAX",
+    "AGE_MIN",
+    "SEX_ANY",
+    "CodeConflicts",
+    "CodeEdits",
+    "RuleSet",
+    "cohort_conflicts",
+    "default_rules",
+    "load_mce_rules",
+]
