@@ -8,7 +8,7 @@ from lossbalance.clinical._edits import (
     CodeEdits,
     cohort_conflicts,
 )
-from lossbalance.clinical._rules import RuleSet, default_rules, load_mce_rules
+from lossbalance.clinical._rules import RuleSet, code_descriptions, default_rules, load_mce_rules
 
 __all__ = [
     "AGE_MAX",
@@ -17,6 +17,7 @@ __all__ = [
     "CodeConflicts",
     "CodeEdits",
     "RuleSet",
+    "code_descriptions",
     "cohort_conflicts",
     "default_rules",
     "load_mce_rules",

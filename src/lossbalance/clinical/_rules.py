@@ -27,3 +27,11 @@ def default_rules() -> RuleSet:
 def load_mce_rules(path: str | os.PathLike[str]) -> RuleSet:
     """Rules from an MCE-format TSV (replaces the package's tables)."""
     raise NotImplementedError
+
+
+def code_descriptions(table: CodeTable) -> list[str]:
+    """A short description of every row of ``table`` where the package knows one ("" else).
+
+    (Placeholder: returns no descriptions until the built-in dictionary lands.)
+    """
+    return [""] * len(table)
