@@ -111,7 +111,7 @@ class Cohort:
     code_offsets: npt.NDArray[np.int64]
     codes: npt.NDArray[np.int32]
     code_table: CodeTable
-    patient_ids: npt.NDArray[np.str_] = field(default=None)  # type: ignore[assignment]
+    patient_ids: npt.NDArray[np.str_] = field(default=None)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
