@@ -24,7 +24,9 @@ import abc
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from lossbalance._errors import LossbalanceError
 
 if TYPE_CHECKING:
     import torch
@@ -53,9 +55,11 @@ class WeightScheduler(abc.ABC):
     min_terms: ClassVar[int] = 1
     max_terms: ClassVar[int | None] = 1
 
-    def __init__(self, terms: Sequence[str], params: SchedulerParams | Mapping[str, Any] | None = None):
-        self.terms: tuple[str, ...] = tuple(terms)
-        self.params = params if isinstance(params, SchedulerParams) else self.Params(**(params or {}))
+    def __init__(
+        self, terms: Sequence[str], params: SchedulerParams | Mapping[str, Any] | None = None
+    ):
+        self.terms: tuple[str, ...] = check_terms(type(self), terms)
+        self.params = params_from_mapping(type(self), params)
 
     @abc.abstractmethod
     def weights(self, state: TrainState) -> dict[str, float]:
@@ -84,3 +88,73 @@ class WeightScheduler(abc.ABC):
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
+
+
+def format_validation_error(exc: ValidationError, prefix: str = "params") -> str:
+    """One line naming every bad field of a pydantic error: ``params.weight: msg (got x)``."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in (prefix, *err["loc"]) if str(p))
+        got = (
+            f" (got {err['input']!r})" if err["type"] not in {"missing"} and "input" in err else ""
+        )
+        parts.append(f"{loc}: {err['msg']}{got}")
+    return "; ".join(parts)
+
+
+def params_from_mapping(
+    cls: type[WeightScheduler], params: SchedulerParams | Mapping[str, Any] | None, where: str = ""
+) -> SchedulerParams:
+    """Validate ``params`` with ``cls.Params``; a bad value is a one-line LossbalanceError.
+
+    Args:
+        cls: the scheduler family.
+        params: parameter values, an already built ``cls.Params``, or None (defaults).
+        where: prefix naming the source for messages, e.g. ``"schedules/a.yaml: "``.
+    """
+    family = getattr(cls, "name", cls.__name__)
+    if isinstance(params, cls.Params):
+        return params
+    if isinstance(params, SchedulerParams):
+        raise LossbalanceError(
+            f"{where}scheduler {family!r} takes {cls.Params.__name__}, not {type(params).__name__}"
+        )
+    if params is not None and not isinstance(params, Mapping):
+        raise LossbalanceError(
+            f"{where}scheduler {family!r} params must be a mapping, got {params!r}"
+        )
+    try:
+        return cls.Params(**dict(params or {}))
+    except ValidationError as exc:
+        raise LossbalanceError(
+            f"{where}scheduler {family!r} {format_validation_error(exc)}"
+        ) from None
+
+
+def check_terms(
+    cls: type[WeightScheduler], terms: Sequence[str], where: str = ""
+) -> tuple[str, ...]:
+    """The terms as a tuple, after checking their count against the family's limits."""
+    family = getattr(cls, "name", cls.__name__)
+    if isinstance(terms, str):
+        terms = (terms,)
+    out = tuple(str(t) for t in terms)
+    if len(set(out)) != len(out):
+        raise LossbalanceError(
+            f"{where}scheduler {family!r} terms: a term is listed twice in {list(out)}"
+        )
+    if len(out) < cls.min_terms or (cls.max_terms is not None and len(out) > cls.max_terms):
+        want = (
+            f"at least {cls.min_terms}"
+            if cls.max_terms is None
+            else (
+                f"exactly {cls.min_terms}"
+                if cls.min_terms == cls.max_terms
+                else f"{cls.min_terms} to {cls.max_terms}"
+            )
+        )
+        raise LossbalanceError(
+            f"{where}scheduler {family!r} terms: owns {want} term(s), "
+            f"got {len(out)} ({', '.join(out) or 'none'})"
+        )
+    return out
