@@ -1,6 +1,11 @@
 """Loss-weight schedulers: the contract, the built-in families and the registry."""
 
 from lossbalance.schedulers._base import SchedulerParams, WeightScheduler
+from lossbalance.schedulers._curriculum import (
+    CurriculumParams,
+    CurriculumScheduler,
+    known_metrics,
+)
 from lossbalance.schedulers._fixed import FixedParams, FixedScheduler
 from lossbalance.schedulers._registry import (
     ENTRY_POINT_GROUP,
@@ -9,15 +14,38 @@ from lossbalance.schedulers._registry import (
     get_scheduler_class,
     register_scheduler,
 )
+from lossbalance.schedulers._spec import ScheduleSpec, build_schedulers, load_schedules
+from lossbalance.schedulers._timed import (
+    CosineScheduler,
+    ExponentialScheduler,
+    LinearScheduler,
+    StepScheduler,
+    TimedParams,
+    TimedScheduler,
+    WarmupScheduler,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "CosineScheduler",
+    "CurriculumParams",
+    "CurriculumScheduler",
+    "ExponentialScheduler",
     "FixedParams",
     "FixedScheduler",
+    "LinearScheduler",
+    "ScheduleSpec",
     "SchedulerParams",
+    "StepScheduler",
+    "TimedParams",
+    "TimedScheduler",
+    "WarmupScheduler",
     "WeightScheduler",
     "available_schedulers",
+    "build_schedulers",
     "create",
     "get_scheduler_class",
+    "known_metrics",
+    "load_schedules",
     "register_scheduler",
 ]

@@ -21,12 +21,15 @@ It also calls :meth:`on_epoch_end` after each epoch (``state.epoch_losses`` and
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lossbalance._errors import LossbalanceError
+
+_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): ")
 
 if TYPE_CHECKING:
     import torch
@@ -91,15 +94,28 @@ class WeightScheduler(abc.ABC):
 
 
 def format_validation_error(exc: ValidationError, prefix: str = "params") -> str:
-    """One line naming every bad field of a pydantic error: ``params.weight: msg (got x)``."""
+    """One line naming every bad field of a pydantic error: ``params.weight: msg (got x)``.
+
+    A model-level validator names its field by starting its message with ``"field: "``.
+    """
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in (prefix, *err["loc"]) if str(p))
-        got = (
-            f" (got {err['input']!r})" if err["type"] not in {"missing"} and "input" in err else ""
-        )
-        parts.append(f"{loc}: {err['msg']}{got}")
+        loc = [str(p) for p in err["loc"]]
+        msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        got = ""
+        m = _FIELD_PREFIX.match(msg)
+        if m:
+            loc, msg = [*loc, m.group(1)], msg[m.end() :]
+        elif loc and err["type"] != "missing" and "input" in err:
+            got = f" (got {_short(err['input'])})"
+        where = ".".join(p for p in (prefix, *loc) if p)
+        parts.append(f"{where}: {msg}{got}" if where else f"{msg}{got}")
     return "; ".join(parts)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def params_from_mapping(
