@@ -1,0 +1,242 @@
+"""Study results: the Pareto trials, a user's pick, hypervolume.
+
+Hypervolume (Zitzler & Thiele 1998) is computed with Optuna's exact WFG helper
+(While et al. 2012) over feasible COMPLETE trials, objectives flipped to
+minimisation. Reference point, per objective (:func:`reference_point`): the
+metric's worst possible value when it is bounded (0 for validity, coherence,
+age_valid, sex_valid, top100, coverage; 1 for duplicate_rate and the KS
+statistics; sqrt(ln 2) for js), otherwise the worst observed value pushed out by
+10% of the observed range (Ishibuchi et al. 2018 recommend a point slightly
+worse than the nadir).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna._hypervolume import compute_hypervolume
+from optuna.trial import FrozenTrial, TrialState
+from rich.table import Table
+
+from lossbalance._errors import LossbalanceError
+from lossbalance.study._config import read_config
+from lossbalance.study._objectives import Condition, Objective, metric_directions
+from lossbalance.study._pruner import to_minimization
+from lossbalance.study._workers import METRICS_ATTR
+
+#: Worst possible value of the bounded metrics (in their own direction).
+WORST_VALUE: dict[str, float] = {
+    "validity": 0.0,
+    "age_valid": 0.0,
+    "sex_valid": 0.0,
+    "top100": 0.0,
+    "coverage": 0.0,
+    "coherence": 0.0,
+    "duplicate_rate": 1.0,
+    "ks_codes_per_visit": 1.0,
+    "ks_visits_per_patient": 1.0,
+    "js": math.sqrt(math.log(2.0)),
+}
+
+
+def study_objectives(study: optuna.Study) -> list[Objective]:
+    """The study's objectives (stored config, else metric names and directions)."""
+    try:
+        return list(read_config(study).objectives)
+    except LossbalanceError:
+        names = study.metric_names or [f"objective{i}" for i in range(len(study.directions))]
+        return [
+            Objective(
+                name=n,
+                direction="maximize" if d == optuna.study.StudyDirection.MAXIMIZE else "minimize",
+            )
+            for n, d in zip(names, study.directions, strict=True)
+        ]
+
+
+def trial_metrics(trial: FrozenTrial, objectives: Sequence[Objective]) -> dict[str, float]:
+    """Every metric recorded on a trial (NaN for missing), objectives included."""
+    out = {
+        k: (math.nan if v is None else float(v))
+        for k, v in trial.user_attrs.get(METRICS_ATTR, {}).items()
+    }
+    if trial.values is not None:
+        for o, v in zip(objectives, trial.values, strict=True):
+            out.setdefault(o.name, float(v))
+    return out
+
+
+def is_feasible(trial: FrozenTrial) -> bool:
+    """All Optuna constraints of the trial are met (``<= 0``)."""
+    return all(v <= 0.0 for v in trial.constraints.values())
+
+
+def pareto_trials(study: optuna.Study) -> list[FrozenTrial]:
+    """Feasible COMPLETE trials no other feasible trial dominates, by first objective."""
+    objectives = study_objectives(study)
+    front = list(study.best_trials)
+    return sorted(front, key=lambda t: (objectives[0].sign * t.values[0], t.number))
+
+
+def trials_frame(study: optuna.Study, trials: Sequence[FrozenTrial] | None = None) -> pd.DataFrame:
+    """One row per trial: number, state, feasibility, tier, parameters, all metrics."""
+    objectives = study_objectives(study)
+    chosen = list(study.get_trials(deepcopy=False)) if trials is None else list(trials)
+    rows: list[dict[str, Any]] = []
+    for t in chosen:
+        row: dict[str, Any] = {
+            "trial": t.number,
+            "state": t.state.name,
+            "feasible": is_feasible(t),
+            "tier": t.user_attrs.get("tier"),
+        }
+        row.update({f"param:{k}": v for k, v in t.params.items()})
+        row.update(trial_metrics(t, objectives))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "-" if math.isnan(value) else f"{value:.4g}"
+    return "-" if value is None else str(value)
+
+
+def pareto_table(study: optuna.Study, *, max_metrics: int | None = None) -> Table:
+    """A rich table of the Pareto trials: parameters, every metric, tier."""
+    objectives = study_objectives(study)
+    front = pareto_trials(study)
+    frame = trials_frame(study, front)
+    table = Table(title=f"Pareto trials of {study.study_name!r} ({len(front)})")
+    if frame.empty:
+        table.add_column("no feasible completed trial yet")
+        return table
+    params = sorted(c for c in frame.columns if c.startswith("param:"))
+    names = [o.name for o in objectives]
+    others = sorted(
+        c
+        for c in frame.columns
+        if c not in names and c not in params and c not in ("trial", "state", "feasible", "tier")
+    )
+    if max_metrics is not None:
+        others = others[:max_metrics]
+    columns = ["trial", *names, *others, *params]
+    has_tier = frame["tier"].notna().any()
+    if has_tier:
+        columns.append("tier")
+    for col in columns:
+        style = "bold" if col in names else None
+        table.add_column(col.removeprefix("param:"), style=style, justify="right")
+    for _, row in frame.iterrows():
+        table.add_row(*(_fmt(row.get(c)) for c in columns))
+    return table
+
+
+def pick_trial(
+    study: optuna.Study,
+    where: Sequence[Condition] = (),
+    *,
+    maximize: str | None = None,
+    minimize: str | None = None,
+) -> FrozenTrial:
+    """The COMPLETE trial a user would choose: meets ``where``, best on one metric.
+
+    Ties go to the lower trial number.
+
+    Raises:
+        LossbalanceError: no or two targets, unknown metric, or no trial meets ``where``.
+    """
+    if (maximize is None) == (minimize is None):
+        raise LossbalanceError("pick: give exactly one of --maximize or --minimize")
+    target = maximize if maximize is not None else minimize
+    assert target is not None
+    known = metric_directions()
+    if target not in known:
+        raise LossbalanceError(
+            f"--{'maximize' if maximize else 'minimize'}: unknown metric {target!r} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    objectives = study_objectives(study)
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    ok: list[tuple[float, int, FrozenTrial]] = []
+    for t in complete:
+        metrics = trial_metrics(t, objectives)
+        value = metrics.get(target, math.nan)
+        if all(c.holds(metrics) for c in where) and math.isfinite(value):
+            ok.append(((-value if maximize else value), t.number, t))
+    if not ok:
+        conds = " and ".join(str(c) for c in where) or "(no condition)"
+        raise LossbalanceError(
+            f"pick: no completed trial of {study.study_name!r} meets {conds} "
+            f"with a value for {target} ({len(complete)} completed)"
+        )
+    return min(ok, key=lambda x: (x[0], x[1]))[2]
+
+
+def reference_point(objectives: Sequence[Objective], values: np.ndarray) -> np.ndarray:
+    """The hypervolume reference point in minimisation form (see the module docstring).
+
+    Args:
+        objectives: the study's objectives.
+        values: observed objective values, shape ``(n, m)``, in their own directions.
+    """
+    signs = [o.sign for o in objectives]
+    vals = np.asarray(values, dtype=np.float64).reshape(-1, len(objectives))
+    ref = np.empty(len(objectives))
+    for j, o in enumerate(objectives):
+        if o.name in WORST_VALUE and o.direction == metric_directions().get(o.name):
+            ref[j] = signs[j] * WORST_VALUE[o.name]
+            continue
+        col = to_minimization(vals[:, j : j + 1], [signs[j]])[:, 0]
+        col = col[np.isfinite(col)]
+        if col.size == 0:
+            ref[j] = 1.0
+            continue
+        span = float(col.max() - col.min())
+        ref[j] = float(col.max()) + (0.1 * span if span > 0 else max(abs(col.max()) * 0.1, 1e-9))
+    return ref
+
+
+def hypervolume(values: np.ndarray, objectives: Sequence[Objective], ref: np.ndarray) -> float:
+    """Hypervolume dominated by ``values`` (own directions) up to ``ref`` (minimisation)."""
+    pts = to_minimization(
+        np.asarray(values, dtype=np.float64).reshape(-1, len(objectives)),
+        [o.sign for o in objectives],
+    )
+    pts = pts[np.all(pts <= ref, axis=1)]
+    if pts.shape[0] == 0:
+        return 0.0
+    return float(compute_hypervolume(pts, np.asarray(ref, dtype=np.float64)))
+
+
+def hypervolume_history(
+    study: optuna.Study, ref: np.ndarray | None = None
+) -> tuple[list[int], list[float], np.ndarray]:
+    """Hypervolume after each COMPLETE trial (feasible ones count), and the reference.
+
+    Returns:
+        trial numbers, hypervolume after each, and the reference point used.
+    """
+    objectives = study_objectives(study)
+    complete = sorted(
+        study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: t.number
+    )
+    all_values = np.array([t.values for t in complete], dtype=np.float64).reshape(
+        -1, len(objectives)
+    )
+    if ref is None:
+        ref = reference_point(objectives, all_values)
+    numbers: list[int] = []
+    history: list[float] = []
+    kept: list[Sequence[float]] = []
+    for t in complete:
+        if is_feasible(t):
+            kept.append(t.values)
+        numbers.append(t.number)
+        history.append(hypervolume(np.array(kept), objectives, ref) if kept else 0.0)
+    return numbers, history, ref

@@ -1,0 +1,410 @@
+"""Running trials: the objective wrapper, the worker loop and multi-process studies.
+
+Budget. A study stops at exactly ``n_trials`` COMPLETE + PRUNED trials, with any
+number of workers. Optuna's ``MaxTrialsCallback`` stops a worker *after* a trial,
+so concurrent workers overshoot; lossbalance uses trial numbers, which every
+storage assigns atomically in creation order: a trial *claims* a budget slot when
+fewer than ``n_trials`` lower-numbered trials are COMPLETE, PRUNED, RUNNING or
+WAITING. A trial that finds the budget claimed ends at once as FAIL (reason
+"budget already claimed") without evaluating anything. Since a trial never
+returns from FAIL, at most ``n_trials`` trials can end COMPLETE or PRUNED; and
+workers keep running until that many have, waiting (and failing stale trials)
+while the remaining slots are held by running trials. Before asking for a trial a
+worker also checks the counts, so the FAIL records appear only in races.
+
+Stale trials. On database storages Optuna's heartbeat fails a trial whose worker
+went silent and :class:`~optuna.storages.RetryHeartbeatStaleTrialCallback` queues
+a copy (same parameters, ``system_attrs["failed_trial"]`` pointing back). On a
+journal file (one machine, no heartbeat) each trial records ``host:pid`` and a
+worker on the same host fails and retries, the same way, a RUNNING trial whose
+process no longer exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import os
+import socket
+import sys
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.storages import BaseStorage, RetryHeartbeatStaleTrialCallback
+from optuna.trial import TrialState
+
+from lossbalance._errors import LossbalanceError
+from lossbalance.study._config import (
+    StudyConfig,
+    create_or_load_study,
+    load_existing_study,
+    read_config,
+)
+from lossbalance.study._problems import Problem, build_problem
+from lossbalance.study._pruner import DominancePruner, to_minimization
+from lossbalance.study._sampler import make_sampler
+from lossbalance.study._storage import is_url, mask_url, open_storage
+
+#: Trial user attributes written by the objective.
+WORKER_ATTR = "lossbalance:worker"
+HISTORY_ATTR = "objective_history"
+METRICS_ATTR = "metrics"
+FAIL_ATTR = "fail_reason"
+PRUNED_AT_ATTR = "pruned_at"
+
+_CLAIMING = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
+_HOST = socket.gethostname()
+
+
+class TrialFailed(Exception):
+    """A trial function failed (NaN loss, crash...): the trial is FAIL, the study goes on."""
+
+
+class BudgetClaimed(Exception):
+    """The budget was already claimed by lower-numbered trials."""
+
+
+def _json_float(x: float) -> float | None:
+    return float(x) if math.isfinite(float(x)) else None
+
+
+@dataclass(frozen=True)
+class TrialCounts:
+    """How many trials a study holds in each state."""
+
+    complete: int = 0
+    pruned: int = 0
+    failed: int = 0
+    running: int = 0
+    waiting: int = 0
+
+    @property
+    def done(self) -> int:
+        """COMPLETE + PRUNED: what the budget counts."""
+        return self.complete + self.pruned
+
+
+def trial_counts(study: optuna.Study) -> TrialCounts:
+    """Count the study's trials by state."""
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    return TrialCounts(
+        complete=states.count(TrialState.COMPLETE),
+        pruned=states.count(TrialState.PRUNED),
+        failed=states.count(TrialState.FAIL),
+        running=states.count(TrialState.RUNNING),
+        waiting=states.count(TrialState.WAITING),
+    )
+
+
+class StudyObjective:
+    """The Optuna objective: sample, run the trial function, record, return objectives.
+
+    Records on each trial: ``resolved_params`` (the sampled parameters),
+    ``objective_history`` (``{epoch: [objective values]}``, what the pruner reads),
+    ``metrics`` (every final metric), ``fail_reason`` or ``pruned_at`` when they
+    apply, and one Optuna constraint per condition of ``config.constraints``.
+    """
+
+    def __init__(self, config: StudyConfig, problem: Problem) -> None:
+        self.config = config
+        self.problem = problem
+        self.pruner: DominancePruner | None = config.pruner
+        self._signs = [o.sign for o in config.objectives]
+
+    def _claim(self, trial: optuna.Trial) -> None:
+        ahead = sum(
+            1
+            for t in trial.study.get_trials(deepcopy=False, states=_CLAIMING)
+            if t.number < trial.number
+        )
+        if ahead >= self.config.n_trials:
+            trial.set_user_attr(FAIL_ATTR, "budget already claimed")
+            raise BudgetClaimed(f"trial {trial.number}: budget already claimed")
+
+    def _reference(self, study: optuna.Study, epoch: int) -> np.ndarray:
+        key = str(epoch)
+        rows = []
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            vec = t.user_attrs.get(HISTORY_ATTR, {}).get(key)
+            if vec is not None and len(vec) == len(self._signs):
+                rows.append([math.nan if v is None else float(v) for v in vec])
+        arr = np.asarray(rows, dtype=np.float64).reshape(-1, len(self._signs))
+        return to_minimization(arr, self._signs)
+
+    def _vector(self, metrics: Mapping[str, float], when: str) -> list[float]:
+        missing = [o.name for o in self.config.objectives if o.name not in metrics]
+        if missing:
+            raise TrialFailed(f"{when}: metrics lack objective(s) {', '.join(missing)}")
+        return [float(metrics[o.name]) for o in self.config.objectives]
+
+    def __call__(self, trial: optuna.Trial) -> list[float]:
+        """Run one trial (see the class docstring)."""
+        self._claim(trial)
+        trial.set_user_attr(WORKER_ATTR, f"{_HOST}:{os.getpid()}")
+        trial.set_user_attr(HISTORY_ATTR, {})
+        params = self.problem.space.suggest(trial)
+        history: dict[str, list[float | None]] = {}
+
+        def report(epoch: int, metrics: Mapping[str, float]) -> None:
+            vec = self._vector(metrics, f"epoch {epoch}")
+            history[str(int(epoch))] = [_json_float(v) for v in vec]
+            trial.set_user_attr(HISTORY_ATTR, dict(history))
+            if self.pruner is None:
+                return
+            mine = to_minimization(np.asarray(vec), self._signs)
+            if self.pruner.should_prune(int(epoch), mine, self._reference(trial.study, epoch)):
+                trial.set_user_attr(PRUNED_AT_ATTR, int(epoch))
+                raise optuna.TrialPruned(f"dominated at epoch {epoch}")
+
+        try:
+            metrics = dict(self.problem.function(params, report))
+            values = self._vector(metrics, "final")
+        except (optuna.TrialPruned, LossbalanceError):
+            raise
+        except Exception as exc:
+            reason = (
+                f"{type(exc).__name__}: {exc}" if not isinstance(exc, TrialFailed) else str(exc)
+            )
+            trial.set_user_attr(FAIL_ATTR, reason[:500])
+            raise TrialFailed(reason) from exc
+        trial.set_user_attr(METRICS_ATTR, {k: _json_float(v) for k, v in metrics.items()})
+        bad = [
+            o.name
+            for o, v in zip(self.config.objectives, values, strict=True)
+            if not math.isfinite(v)
+        ]
+        if bad:
+            trial.set_user_attr(FAIL_ATTR, f"objective {', '.join(bad)} is NaN")
+            raise TrialFailed(f"objective {', '.join(bad)} is NaN")
+        for cond in self.config.constraints:
+            try:
+                trial.set_constraint(str(cond), cond.violation(metrics))
+            except ValueError as exc:
+                trial.set_user_attr(FAIL_ATTR, str(exc))
+                raise TrialFailed(str(exc)) from None
+        return values
+
+
+def _process_gone(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # a killed child nobody reaped yet is a zombie: gone too
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def fail_dead_local_trials(study: optuna.Study, max_retry: int | None = 3) -> list[int]:
+    """Fail and retry RUNNING trials whose worker process on this host is gone.
+
+    For storages without heartbeat (the journal file). Returns the failed trial
+    numbers. Trials of other hosts, or without a worker record, are left alone.
+    """
+    failed: list[int] = []
+    storage = study._storage
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        host, _, pid = str(t.user_attrs.get(WORKER_ATTR, "")).rpartition(":")
+        if host != _HOST or not pid.isdigit() or not _process_gone(int(pid)):
+            continue
+        try:
+            if not storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
+                continue
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue
+        frozen = storage.get_trial(t._trial_id)
+        storage.set_trial_user_attr(t._trial_id, FAIL_ATTR, f"worker process {pid} gone")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            RetryHeartbeatStaleTrialCallback(max_retry=max_retry)(study, frozen)
+        failed.append(t.number)
+    return failed
+
+
+def fail_stale_trials(study: optuna.Study, max_retry: int | None = 3) -> None:
+    """Fail (and queue retries of) trials whose worker died, for any storage."""
+    from optuna.storages._heartbeat import is_heartbeat_enabled
+
+    if is_heartbeat_enabled(study._storage):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
+    else:
+        fail_dead_local_trials(study, max_retry=max_retry)
+
+
+def set_thread_share(threads: int | None) -> None:
+    """Give this process ``threads`` intra-op threads (torch, when installed)."""
+    if threads is None:
+        return
+    with contextlib.suppress(ImportError):
+        import torch
+
+        torch.set_num_threads(max(1, int(threads)))
+
+
+def run_worker(
+    storage: BaseStorage,
+    study_name: str,
+    *,
+    worker_index: int = 0,
+    threads: int | None = None,
+    poll_s: float = 0.5,
+    max_retry: int | None = 3,
+    where: str = "storage",
+    on_trial: Callable[[optuna.Study], None] | None = None,
+) -> int:
+    """Run trials of an existing study until its budget is done; return how many ran.
+
+    Args:
+        storage: the opened storage.
+        study_name: the study to join (its stored :class:`StudyConfig` drives everything).
+        worker_index: added to the stored seed, so workers sample different points.
+        threads: intra-op threads of this process.
+        poll_s: seconds between checks while other workers hold the last slots.
+        max_retry: retries of one dead trial (journal storages; RDB uses the storage's).
+        where: how to name the storage in error messages.
+        on_trial: called after each trial this worker ran (progress display).
+    """
+    set_thread_share(threads)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = load_existing_study(storage, study_name, where)
+    config = read_config(study)
+    problem = build_problem(config.problem, config.problem_options)
+    seed = None if config.seed is None else config.seed + worker_index
+    study.sampler = make_sampler(
+        config.sampler,
+        seed=seed,
+        n_trials=config.n_trials,
+        n_objectives=len(config.objectives),
+        space=problem.space,
+    )
+    objective = StudyObjective(config, problem)
+    deadline = None if config.timeout_s is None else time.monotonic() + config.timeout_s
+    ran = 0
+    while deadline is None or time.monotonic() < deadline:
+        counts = trial_counts(study)
+        if counts.done >= config.n_trials:
+            break
+        if counts.waiting == 0 and counts.done + counts.running >= config.n_trials:
+            fail_stale_trials(study, max_retry)
+            time.sleep(poll_s)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.optimize(objective, n_trials=1, catch=(TrialFailed, BudgetClaimed))
+        ran += 1
+        if on_trial is not None:
+            on_trial(study)
+    return ran
+
+
+def _worker_process(
+    storage_spec: str,
+    study_name: str,
+    worker_index: int,
+    threads: int | None,
+    storage_options: dict[str, Any],
+) -> None:
+    try:
+        storage = open_storage(storage_spec, **storage_options)
+        run_worker(
+            storage,
+            study_name,
+            worker_index=worker_index,
+            threads=threads,
+            max_retry=storage_options.get("max_retry", 3),
+            where=mask_url(storage_spec),
+        )
+    except LossbalanceError as exc:
+        print(f"error: worker {worker_index}: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def run_study(
+    storage_spec: str,
+    study_name: str,
+    config: StudyConfig,
+    *,
+    workers: int = 1,
+    threads: int | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    on_progress: Callable[[optuna.Study], None] | None = None,
+    poll_s: float = 0.5,
+) -> optuna.Study:
+    """Create (or continue) a study and run it to its budget with ``workers`` processes.
+
+    Args:
+        storage_spec: journal file path or SQLAlchemy URL.
+        study_name: the study's name.
+        config: its settings (stored on the study for joining workers).
+        workers: worker processes; 1 runs in this process.
+        threads: threads for the whole study (default: CPU count), shared evenly.
+        storage_options: keyword arguments of :func:`open_storage`.
+        on_progress: called with the study after trials finish (or every ``poll_s``).
+    """
+    if workers < 1:
+        raise LossbalanceError(f"--workers: must be at least 1, got {workers}")
+    options = dict(storage_options or {})
+    storage = open_storage(storage_spec, **options)
+    where = mask_url(storage_spec)
+    build_problem(config.problem, config.problem_options)  # fail early on bad options
+    study = create_or_load_study(storage, study_name, config, where=where)
+    total = threads if threads is not None else (os.cpu_count() or 1)
+    share = max(1, total // workers)
+    if workers == 1:
+        run_worker(
+            storage,
+            study_name,
+            threads=share,
+            max_retry=options.get("max_retry", 3),
+            where=where,
+            on_trial=on_progress,
+        )
+        return study
+    if not is_url(storage_spec):
+        storage_spec = os.path.abspath(storage_spec)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(
+            target=_worker_process,
+            args=(storage_spec, study_name, i, share, options),
+            name=f"lossbalance-worker-{i}",
+        )
+        for i in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    try:
+        while any(p.is_alive() for p in procs):
+            if on_progress is not None:
+                on_progress(study)
+            for p in procs:
+                p.join(timeout=poll_s / len(procs))
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+                p.join()
+    if on_progress is not None:
+        on_progress(study)
+    bad = [(i, p.exitcode) for i, p in enumerate(procs) if p.exitcode != 0]
+    if bad:
+        raise LossbalanceError(
+            f"study {study_name!r}: worker(s) "
+            + ", ".join(f"{i} (exit {code})" for i, code in bad)
+            + " failed; see their messages above"
+        )
+    return study
