@@ -6,7 +6,9 @@ from lossbalance.schedulers._curriculum import (
     CurriculumScheduler,
     known_metrics,
 )
+from lossbalance.schedulers._dwa import DWAParams, DWAScheduler
 from lossbalance.schedulers._fixed import FixedParams, FixedScheduler
+from lossbalance.schedulers._gradnorm import GradNormParams, GradNormScheduler
 from lossbalance.schedulers._registry import (
     ENTRY_POINT_GROUP,
     available_schedulers,
@@ -24,21 +26,28 @@ from lossbalance.schedulers._timed import (
     TimedScheduler,
     WarmupScheduler,
 )
+from lossbalance.schedulers._uncertainty import UncertaintyParams, UncertaintyScheduler
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "CosineScheduler",
     "CurriculumParams",
     "CurriculumScheduler",
+    "DWAParams",
+    "DWAScheduler",
     "ExponentialScheduler",
     "FixedParams",
     "FixedScheduler",
+    "GradNormParams",
+    "GradNormScheduler",
     "LinearScheduler",
     "ScheduleSpec",
     "SchedulerParams",
     "StepScheduler",
     "TimedParams",
     "TimedScheduler",
+    "UncertaintyParams",
+    "UncertaintyScheduler",
     "WarmupScheduler",
     "WeightScheduler",
     "available_schedulers",

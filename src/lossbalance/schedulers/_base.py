@@ -57,12 +57,29 @@ class WeightScheduler(abc.ABC):
     """True when the scheduler needs :meth:`observe_gradients` every step."""
     min_terms: ClassVar[int] = 1
     max_terms: ClassVar[int | None] = 1
+    citation: ClassVar[str] = ""
+    """The paper or formula the family follows (shown by ``schedulers show``)."""
+    example_terms: ClassVar[tuple[str, ...]] = ("age",)
+    example_params: ClassVar[Mapping[str, Any]] = {}
+    """A valid parameter set: documentation, ``schedulers show`` and the contract tests."""
 
     def __init__(
         self, terms: Sequence[str], params: SchedulerParams | Mapping[str, Any] | None = None
     ):
         self.terms: tuple[str, ...] = check_terms(type(self), terms)
         self.params = params_from_mapping(type(self), params)
+
+    @property
+    def state_key(self) -> str:
+        """Key of this instance's state in a checkpoint: family and terms.
+
+        Two schedulers of one family owning different terms get different keys (as
+        Lightning's ``Callback.state_key``), so their states never mix.
+        """
+        return f"{self.name}[{','.join(self.terms)}]"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(terms={list(self.terms)!r}, params={self.params!r})"
 
     @abc.abstractmethod
     def weights(self, state: TrainState) -> dict[str, float]:

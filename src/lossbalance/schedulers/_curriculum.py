@@ -270,6 +270,25 @@ class CurriculumScheduler(WeightScheduler):
     Params: ClassVar[type[SchedulerParams]] = CurriculumParams
     max_terms: ClassVar[int | None] = None
     citation: ClassVar[str] = "Bengio et al. 2009, Curriculum Learning, ICML"
+    example_terms: ClassVar[tuple[str, ...]] = ("age", "sex")
+    example_params: ClassVar[Mapping[str, Any]] = {
+        "blend": 0.5,
+        "phases": [
+            {"name": "validity", "weights": {"age": 0.01, "sex": 0.2}, "until": {"epoch": 1}},
+            {
+                "name": "hold",
+                "weight": 0.2,
+                "until": {"metric": "sex_valid", "at_least": 0.95, "for": 2},
+            },
+            {
+                "name": "coherence",
+                "weight": {
+                    "family": "linear",
+                    "params": {"start": 0.2, "end": 0.001, "duration": 2},
+                },
+            },
+        ],
+    }
     params: CurriculumParams
 
     def __init__(

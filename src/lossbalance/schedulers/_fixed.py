@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
@@ -33,6 +34,8 @@ class FixedScheduler(WeightScheduler):
     Params: ClassVar[type[SchedulerParams]] = FixedParams
     max_terms: ClassVar[int | None] = None
     citation: ClassVar[str] = "constant weight (baseline)"
+    example_terms: ClassVar[tuple[str, ...]] = ("age", "sex")
+    example_params: ClassVar[Mapping[str, Any]] = {"weight": 0.01}
     params: FixedParams
 
     def weights(self, state: TrainState) -> dict[str, float]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from typing import TYPE_CHECKING, ClassVar, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -119,6 +120,12 @@ class LinearScheduler(TimedScheduler):
 
     Params: ClassVar[type[SchedulerParams]] = LinearParams
     citation: ClassVar[str] = "linear annealing (Bowman et al. 2016, CoNLL)"
+    example_params: ClassVar[Mapping[str, Any]] = {
+        "start": 0.2,
+        "end": 0.001,
+        "duration": 5,
+        "unit": "epoch",
+    }
     params: LinearParams
 
     def curve(self, t: float) -> float:
@@ -145,6 +152,12 @@ class CosineScheduler(TimedScheduler):
 
     Params: ClassVar[type[SchedulerParams]] = CosineParams
     citation: ClassVar[str] = "Loshchilov & Hutter 2017, SGDR, ICLR"
+    example_params: ClassVar[Mapping[str, Any]] = {
+        "start": 0.2,
+        "end": 0.001,
+        "duration": 5,
+        "warmup": 1,
+    }
     params: CosineParams
 
     def curve(self, t: float) -> float:
@@ -192,6 +205,7 @@ class ExponentialScheduler(TimedScheduler):
 
     Params: ClassVar[type[SchedulerParams]] = ExponentialParams
     citation: ClassVar[str] = "exponential decay (torch.optim.lr_scheduler.ExponentialLR form)"
+    example_params: ClassVar[Mapping[str, Any]] = {"start": 0.2, "end": 0.001, "duration": 5}
     params: ExponentialParams
 
     def curve(self, t: float) -> float:
@@ -249,6 +263,7 @@ class StepScheduler(TimedScheduler):
 
     Params: ClassVar[type[SchedulerParams]] = StepParams
     citation: ClassVar[str] = "step decay (torch.optim.lr_scheduler.MultiStepLR form)"
+    example_params: ClassVar[Mapping[str, Any]] = {"start": 0.2, "milestones": [2, 4], "gamma": 0.1}
     params: StepParams
 
     def curve(self, t: float) -> float:
@@ -279,6 +294,7 @@ class WarmupScheduler(TimedScheduler):
 
     Params: ClassVar[type[SchedulerParams]] = WarmupParams
     citation: ClassVar[str] = "linear warmup (Goyal et al. 2017, arXiv:1706.02677)"
+    example_params: ClassVar[Mapping[str, Any]] = {"target": 0.2, "duration": 100, "unit": "step"}
     params: WarmupParams
 
     def curve(self, t: float) -> float:
