@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from lossbalance import LossbalanceError
-from lossbalance.data import CodeTable, Cohort
+from lossbalance.data import CodeTable, Cohort, CohortSummary, Distribution, describe
 
 RECORDS: list[dict[str, Any]] = [
     {"id": "a", "age": 30.5, "sex": "F", "visits": [["O80", "Z370"], ["J45"]]},
@@ -183,3 +184,44 @@ def test_property_save_load_select_split(
         assert train.n_codes + held.n_codes == cohort.n_codes
         both = sorted(train.patient_ids.tolist() + held.patient_ids.tolist(), key=int)
         assert both == cohort.patient_ids.tolist()
+
+
+def test_describe_hand_computed(cohort: Cohort, monkeypatch: pytest.MonkeyPatch) -> None:
+    # descriptions come from lossbalance.clinical (another module's dictionary): fake one
+    import lossbalance.clinical
+
+    def fake(table: CodeTable) -> list[str]:
+        return ["Essential hypertension" if n == "I10" else "" for n in table.names.tolist()]
+
+    monkeypatch.setattr(lossbalance.clinical, "code_descriptions", fake)
+    s = describe(cohort)
+    assert (s.patients, s.visits, s.code_occurrences, s.distinct_codes) == (4, 6, 10, 8)
+    # visits per patient [2, 1, 2, 1]; codes per visit [2, 1, 3, 2, 1, 1]
+    assert s.visits_per_patient == Distribution(mean=1.5, q10=1.0, q50=1.5, q90=2.0, max=2.0)
+    assert s.codes_per_visit.model_dump() == pytest.approx(
+        {"mean": 10 / 6, "q10": 1.0, "q50": 1.5, "q90": 2.5, "max": 3.0}
+    )
+    assert s.one_visit_share == 0.5
+    assert s.age.mean == pytest.approx(36.625) and s.age_min == 0.0 and s.age.max == 71.0
+    assert s.sex == {"F": 2, "M": 2}
+    assert s.systems == {"icd9": 1, "icd10": 9}
+    assert s.kinds == {"dx": 9, "px": 1}
+    assert [(t.code, t.count) for t in s.top_codes] == [
+        ("I10", 2),
+        ("J45", 2),
+        ("E119", 1),
+        ("O80", 1),
+        ("P07", 1),
+        ("Z370", 1),
+        ("0DTJ4ZZ", 1),
+        ("4019", 1),
+    ]
+    assert s.top_codes[0].share == 0.2
+    assert s.top_codes[6].kind == "px" and s.top_codes[7].system == "icd9"
+    assert CohortSummary.model_validate_json(s.model_dump_json()) == s
+    console = Console(record=True, width=120)
+    s.print(console)
+    text = console.export_text()
+    assert "distinct codes" in text and "0DTJ4ZZ" in text and "50.0%" in text
+    assert s.top_codes[0].description == "Essential hypertension"
+    assert "Essential hypertension" in text
