@@ -79,7 +79,8 @@ class WeightScheduler(abc.ABC):
         return f"{self.name}[{','.join(self.terms)}]"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(terms={list(self.terms)!r}, params={self.params!r})"
+        shown = self.params.model_dump(exclude_defaults=True)
+        return f"{type(self).__name__}(terms={list(self.terms)!r}, params={shown!r})"
 
     @abc.abstractmethod
     def weights(self, state: TrainState) -> dict[str, float]:
