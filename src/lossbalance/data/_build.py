@@ -46,7 +46,8 @@ class Events:
         visit_order: sort key of the visit within its patient (time; NaN sorts last).
         visit_age: the patient's age in years at that visit.
         seq: sort key of the code within its visit (NaN sorts last; ties keep row order).
-        code: the code text (no dots, upper case).
+        code: row of each occurrence's code in ``code_names`` (-1: no code).
+        code_names: code texts (no dots, upper case), as made by :func:`normalise_codes`.
         system: index into SYSTEMS (uint8).
         kind: index into KINDS (uint8).
     """
@@ -56,20 +57,42 @@ class Events:
     visit_order: npt.NDArray[np.float64]
     visit_age: npt.NDArray[np.float64]
     seq: npt.NDArray[np.float64]
-    code: npt.NDArray[np.str_] | pd.Series
+    code: npt.NDArray[np.int64]
+    code_names: npt.NDArray[np.str_]
     system: npt.NDArray[np.uint8]
     kind: npt.NDArray[np.uint8]
 
 
-def normalise_codes(values: pd.Series) -> pd.Series:
-    """Codes as upper-case text without dots or spaces (``"250.00"`` -> ``"25000"``)."""
-    return (
-        values.astype("string")
-        .str.strip()
+def _factorize(values: pd.Series) -> tuple[npt.NDArray[np.int64], pd.Series]:
+    """Hash-factorize ``values`` as text: (row of each value, distinct texts); -1 = missing.
+
+    String work then runs on the few distinct values, not on every occurrence.
+    """
+    idx, uniq = pd.factorize(values.astype("string"))
+    return np.asarray(idx, dtype=np.int64), pd.Series(np.asarray(uniq, dtype=object)).astype(
+        "string"
+    )
+
+
+def normalise_codes(values: pd.Series) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.str_]]:
+    """Codes as upper-case text without dots or spaces (``"250.00"`` -> ``"25000"``).
+
+    Returns the row of each value in a table of distinct normalised codes, and that
+    table; a missing or empty code gets row -1.
+    """
+    idx, uniq = _factorize(values)
+    norm = (
+        uniq.str.strip()
         .str.replace(".", "", regex=False)
         .str.replace(" ", "", regex=False)
         .str.upper()
     )
+    names = norm.fillna("").to_numpy(dtype=str)
+    if len(names) == 0:
+        return idx, names
+    empty = names == ""
+    mapped = np.where(empty, -1, np.arange(len(names)))
+    return np.where(idx >= 0, mapped[np.maximum(idx, 0)], -1), names
 
 
 def _lookup(
@@ -80,23 +103,25 @@ def _lookup(
     what: str,
     allowed: str,
 ) -> npt.NDArray[np.uint8]:
-    text = values.astype("string").str.strip().str.lower()
-    text = text.str.replace(r"[-_ .]", "", regex=True)
+    inverse, uniq = _factorize(values)
+    text = uniq.str.strip().str.lower().str.replace(r"[-_ .]", "", regex=True)
     if what == "code system":
         text = text.str.replace(r"(cm|pcs)$", "", regex=True)
-    uniq, inverse = np.unique(text.fillna("<missing>").to_numpy(dtype=str), return_inverse=True)
-    mapped = np.array([aliases.get(u, 255) for u in uniq.tolist()], dtype=np.int64)
-    bad = np.flatnonzero(mapped == 255)
-    if bad.size:
-        rows = np.flatnonzero(np.isin(inverse, bad))
-        first = int(rows[0])
+    # one more slot at the end for missing values (factorize gives them -1)
+    mapped = np.array(
+        [aliases.get(u, 255) for u in text.fillna("").tolist()] + [255], dtype=np.int64
+    )
+    inverse = np.where(inverse < 0, len(mapped) - 1, inverse)
+    bad = mapped[inverse] == 255
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
         raw = values.iloc[first]
         shown = "a missing value" if pd.isna(raw) else repr(str(raw))
         raise LossbalanceError(
             f"{path}: column {column!r}: unknown {what} {shown} "
             f"(data row {first + 1}; expected {allowed})"
         )
-    return mapped[inverse.reshape(-1)].astype(np.uint8)
+    return mapped[inverse].astype(np.uint8)
 
 
 def parse_systems(values: pd.Series, path: Path, column: str) -> npt.NDArray[np.uint8]:
@@ -136,17 +161,25 @@ def truncate_codes(
 
 
 def _intern(
-    code: npt.NDArray[np.str_] | pd.Series,
+    code: npt.NDArray[np.int64],
+    names: npt.NDArray[np.str_],
     system: npt.NDArray[np.uint8],
     kind: npt.NDArray[np.uint8],
 ) -> tuple[CodeTable, npt.NDArray[np.int64]]:
-    """Distinct (code, system, kind) rows and the row of every occurrence."""
-    code_idx, code_uniq = pd.factorize(pd.Series(code, dtype="string"), sort=True)
-    key = code_idx.astype(np.int64) * 4 + system.astype(np.int64) * 2 + kind.astype(np.int64)
-    rows, inverse = np.unique(key, return_inverse=True)
-    names = np.asarray(code_uniq.to_numpy(dtype=str))[rows // 4]
-    table = CodeTable(names, ((rows // 2) % 2).astype(np.uint8), (rows % 2).astype(np.uint8))
-    return table, inverse.reshape(-1).astype(np.int64)
+    """Distinct (code, system, kind) rows and the row of every occurrence.
+
+    ``code`` indexes ``names`` (which may repeat a text); hashing, no sort.
+    """
+    name_id, distinct = pd.factorize(pd.Series(names, dtype=object))
+    key = np.asarray(name_id, dtype=np.int64)[code] * 4 + system.astype(np.int64) * 2 + kind
+    inverse, rows = pd.factorize(key)
+    rows = np.asarray(rows, dtype=np.int64)
+    table = CodeTable(
+        np.asarray(distinct, dtype=str)[rows // 4],
+        ((rows // 2) % 2).astype(np.uint8),
+        (rows % 2).astype(np.uint8),
+    )
+    return table, np.asarray(inverse, dtype=np.int64)
 
 
 def build_cohort(
@@ -185,19 +218,16 @@ def build_cohort(
         )
     rows = np.flatnonzero(keep_sys)
 
-    code = np.asarray(pd.Series(events.code).to_numpy(dtype=object)[rows], dtype=object)
-    missing = pd.isna(code)
-    if missing.any():
-        rows, code = rows[~missing], code[~missing]
-        if rows.size == 0:
-            raise LossbalanceError(f"{source}: every code is missing")
+    rows = rows[events.code[rows] >= 0]
+    if rows.size == 0:
+        raise LossbalanceError(f"{source}: every code is missing")
     system, kind = events.system[rows], events.kind[rows]
 
     # 2. distinct codes, truncated if asked (on the distinct rows, not per occurrence)
-    table, code_row = _intern(code.astype(str), system, kind)
+    table, code_row = _intern(events.code[rows], events.code_names, system, kind)
     if options.truncate:
         short = truncate_codes(table.names, table.systems, table.kinds)
-        table, remap = _intern(short, table.systems, table.kinds)
+        table, remap = _intern(np.arange(len(short)), short, table.systems, table.kinds)
         code_row = remap[code_row]
 
     # 3. order: patient, visit time, visit key, position in visit, source row

@@ -34,8 +34,10 @@ def unique_index(ids: pd.Series, path: Path, column: str) -> pd.Index:
 
 def rows_of(index: pd.Index, ids: pd.Series) -> npt.NDArray[np.int64]:
     """Row of each id (text, stripped) in ``index``; -1 where absent."""
-    text = ids.astype("string").str.strip().fillna("")
-    return np.asarray(index.get_indexer(pd.Index(text.to_numpy(dtype=str))), dtype=np.int64)
+    idx, uniq = pd.factorize(ids.astype("string"))
+    text = pd.Series(np.asarray(uniq, dtype=object)).astype("string").str.strip()
+    rows = np.r_[index.get_indexer(pd.Index(text.fillna("").to_numpy(dtype=str))), -1]
+    return np.asarray(rows, dtype=np.int64)[idx]  # idx -1 (missing) picks the final -1
 
 
 @dataclass
@@ -46,7 +48,8 @@ class CodeRows:
     patient: npt.NDArray[np.int64]
     admission: npt.NDArray[np.int64]
     seq: npt.NDArray[np.float64]
-    code: pd.Series
+    code: npt.NDArray[np.int64]
+    code_names: npt.NDArray[np.str_]
     system: npt.NDArray[np.uint8]
     kind: int
 
@@ -64,20 +67,16 @@ def match_codes(
     or whose patient or admission is not in the other tables."""
     pat = rows_of(patients, frame["subject_id"])
     adm = rows_of(admissions, frame["hadm_id"])
-    code = normalise_codes(frame["code"])
-    keep = (
-        (pat >= 0)
-        & (adm >= 0)
-        & code.notna().to_numpy()
-        & (code != "").to_numpy(dtype=bool, na_value=False)
-    )
+    code, names = normalise_codes(frame["code"])
+    keep = (pat >= 0) & (adm >= 0) & (code >= 0)
     seq = parse_numbers(frame["seq_num"], path, columns["seq_num"])
     return CodeRows(
         path=path,
         patient=pat[keep].astype(np.int64),
         admission=adm[keep].astype(np.int64),
         seq=seq[keep],
-        code=code[keep].reset_index(drop=True),
+        code=code[keep],
+        code_names=names,
         system=system[keep],
         kind=kind,
     )
@@ -94,13 +93,15 @@ def events_from(
     nanoseconds for ordering, and the patient's age then).
     """
     adm = np.concatenate([p.admission for p in parts])
+    starts = np.cumsum([0] + [len(p.code_names) for p in parts])
     return Events(
         patient=np.concatenate([p.patient for p in parts]),
         visit=adm,
         visit_order=admit_ns[adm],
         visit_age=visit_age[adm],
         seq=np.concatenate([p.kind * _SEQ_STRIDE + np.nan_to_num(p.seq, nan=0.0) for p in parts]),
-        code=pd.concat([p.code for p in parts], ignore_index=True),
+        code=np.concatenate([p.code + start for p, start in zip(parts, starts, strict=False)]),
+        code_names=np.concatenate([p.code_names for p in parts]),
         system=np.concatenate([p.system for p in parts]),
         kind=np.concatenate([np.full(len(p.patient), p.kind, dtype=np.uint8) for p in parts]),
     )

@@ -159,9 +159,10 @@ def load_table(
     sex = parse_sexes(pats["sex"], ppath, pfound["sex"])
 
     # code rows
-    code = normalise_codes(codes["code"])
-    has_code = code.notna().to_numpy() & (code != "").to_numpy(dtype=bool, na_value=False)
-    codes, code = codes[has_code].reset_index(drop=True), code[has_code].reset_index(drop=True)
+    code, code_names = normalise_codes(codes["code"])
+    has_code = code >= 0
+    if not has_code.all():
+        codes, code = codes[has_code].reset_index(drop=True), code[has_code]
     if len(codes) == 0:
         raise LossbalanceError(f"{cpath}: no code occurrences found")
     pid = codes["patient_id"].astype("string").str.strip()
@@ -235,6 +236,7 @@ def load_table(
         visit_age=visit_age,
         seq=seq,
         code=code,
+        code_names=code_names,
         system=system,
         kind=kind,
     )
