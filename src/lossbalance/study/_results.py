@@ -107,33 +107,39 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def pareto_table(study: optuna.Study, *, max_metrics: int | None = None) -> Table:
-    """A rich table of the Pareto trials: parameters, every metric, tier."""
+def pareto_table(study: optuna.Study) -> Table:
+    """A rich table of the Pareto trials: objectives, other metrics, parameters, tier.
+
+    Objectives get a column each; the other metrics (``floor_*`` values, the same
+    for every trial, left out) and the parameters are wrapped ``name=value`` lists.
+    """
     objectives = study_objectives(study)
     front = pareto_trials(study)
-    frame = trials_frame(study, front)
     table = Table(title=f"Pareto trials of {study.study_name!r} ({len(front)})")
-    if frame.empty:
+    if not front:
         table.add_column("no feasible completed trial yet")
         return table
-    params = sorted(c for c in frame.columns if c.startswith("param:"))
     names = [o.name for o in objectives]
-    others = sorted(
-        c
-        for c in frame.columns
-        if c not in names and c not in params and c not in ("trial", "state", "feasible", "tier")
-    )
-    if max_metrics is not None:
-        others = others[:max_metrics]
-    columns = ["trial", *names, *others, *params]
-    has_tier = frame["tier"].notna().any()
+    has_tier = any(t.user_attrs.get("tier") is not None for t in front)
+    table.add_column("trial", justify="right")
+    for o in objectives:
+        table.add_column(f"{o.name} ({o.direction[:3]})", justify="right", style="bold")
+    table.add_column("other metrics", overflow="fold")
+    table.add_column("parameters", overflow="fold")
     if has_tier:
-        columns.append("tier")
-    for col in columns:
-        style = "bold" if col in names else None
-        table.add_column(col.removeprefix("param:"), style=style, justify="right")
-    for _, row in frame.iterrows():
-        table.add_row(*(_fmt(row.get(c)) for c in columns))
+        table.add_column("tier")
+    for t in front:
+        metrics = trial_metrics(t, objectives)
+        others = " ".join(
+            f"{k}={_fmt(v)}"
+            for k, v in sorted(metrics.items())
+            if k not in names and not k.startswith("floor_")
+        )
+        params = " ".join(f"{k}={_fmt(v)}" for k, v in t.params.items())
+        row = [str(t.number), *(_fmt(metrics.get(n, math.nan)) for n in names), others, params]
+        if has_tier:
+            row.append(_fmt(t.user_attrs.get("tier")))
+        table.add_row(*row)
     return table
 
 

@@ -23,6 +23,7 @@ process no longer exists.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import multiprocessing
 import os
@@ -219,13 +220,13 @@ def fail_dead_local_trials(study: optuna.Study, max_retry: int | None = 3) -> li
         host, _, pid = str(t.user_attrs.get(WORKER_ATTR, "")).rpartition(":")
         if host != _HOST or not pid.isdigit() or not _process_gone(int(pid)):
             continue
+        frozen = copy.deepcopy(storage.get_trial(t._trial_id))  # the retry copies this
         try:
+            storage.set_trial_user_attr(t._trial_id, FAIL_ATTR, f"worker process {pid} gone")
             if not storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
                 continue
         except optuna.exceptions.UpdateFinishedTrialError:
-            continue
-        frozen = storage.get_trial(t._trial_id)
-        storage.set_trial_user_attr(t._trial_id, FAIL_ATTR, f"worker process {pid} gone")
+            continue  # another worker got there first
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             RetryHeartbeatStaleTrialCallback(max_retry=max_retry)(study, frozen)
@@ -357,6 +358,7 @@ def run_study(
     """
     if workers < 1:
         raise LossbalanceError(f"--workers: must be at least 1, got {workers}")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     options = dict(storage_options or {})
     storage = open_storage(storage_spec, **options)
     where = mask_url(storage_spec)

@@ -1,0 +1,132 @@
+"""Storages: journal files, database URLs with heartbeat retries, bad URLs, name clashes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.trial import TrialState
+
+from lossbalance import LossbalanceError
+from lossbalance.study import (
+    FAIL_ATTR,
+    TOY_SPACE,
+    WORKER_ATTR,
+    StudyConfig,
+    create_or_load_study,
+    fail_stale_trials,
+    mask_url,
+    open_storage,
+    parse_objectives,
+    read_config,
+    run_worker,
+    trial_counts,
+)
+from lossbalance.study._workers import _HOST
+
+
+def _config(n: int = 3, objectives: str = "validity,coherence") -> StudyConfig:
+    return StudyConfig(
+        objectives=parse_objectives(objectives),
+        n_trials=n,
+        sampler="random",
+        pruner=None,
+        problem_options={"epochs": 2},
+    )
+
+
+def test_journal_file_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "s.journal"
+    storage = open_storage(path)
+    assert isinstance(storage, JournalStorage)
+    create_or_load_study(storage, "a", _config())
+    again = optuna.load_study(study_name="a", storage=open_storage(str(path)))
+    cfg = read_config(again)
+    assert cfg.objective_names == ["validity", "coherence"]
+    assert cfg.n_trials == 3 and cfg.problem == "toy"
+    assert again.metric_names == ["validity", "coherence"]
+
+
+def test_journal_path_in_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(LossbalanceError, match=r"no-such/s.journal: folder .*no-such does not"):
+        open_storage(tmp_path / "no-such" / "s.journal")
+
+
+def test_unreachable_url_hides_password() -> None:
+    url = "postgresql+psycopg2://alice:s3cret@127.0.0.1:1/nodb"
+    with pytest.raises(LossbalanceError) as info:
+        open_storage(url, connect_timeout=2)
+    msg = str(info.value)
+    assert "s3cret" not in msg
+    assert msg.startswith(
+        "storage postgresql+psycopg2://alice:***@127.0.0.1:1/nodb: cannot connect"
+    )
+    assert "\n" not in msg
+    assert mask_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert mask_url("study.journal") == "study.journal"
+
+
+def test_existing_study_with_other_objectives(tmp_path: Path) -> None:
+    storage = open_storage(tmp_path / "s.journal")
+    create_or_load_study(storage, "s", _config())
+    create_or_load_study(storage, "s", _config(n=5))  # same objectives: continues
+    assert read_config(optuna.load_study(study_name="s", storage=storage)).n_trials == 5
+    with pytest.raises(
+        LossbalanceError,
+        match="exists with objectives validity:maximize, "
+        "coherence:maximize, not validity:maximize, js:minimize",
+    ):
+        create_or_load_study(storage, "s", _config(objectives="validity,js"))
+    with pytest.raises(LossbalanceError, match="exists with objectives"):
+        create_or_load_study(storage, "s", _config(objectives="coherence,validity"))
+
+
+def test_database_url_has_heartbeat_and_retry(tmp_path: Path) -> None:
+    storage = open_storage(f"sqlite:///{tmp_path}/s.db", heartbeat_interval=1, grace_period=1)
+    assert isinstance(storage, RDBStorage)
+    assert storage.heartbeat_interval == 1 and storage.grace_period == 1
+    assert isinstance(storage.heartbeat_stale_trial_callback, RetryHeartbeatStaleTrialCallback)
+
+    study = create_or_load_study(storage, "hb", _config(n=2))
+    # a trial that started, beat once, then went silent (its worker died)
+    with pytest.warns(UserWarning, match="Heartbeat"):
+        stale = study.ask()
+    TOY_SPACE.suggest(stale)
+    storage.record_heartbeat(stale._trial_id)
+    time.sleep(2.2)
+    run_worker(storage, "hb", poll_s=0.1)
+    trials = sorted(study.get_trials(), key=lambda t: t.number)
+    assert trials[0].state == TrialState.FAIL
+    retries = [t for t in trials if t.system_attrs.get("failed_trial") == 0]
+    assert len(retries) == 1 and retries[0].state == TrialState.COMPLETE
+    assert retries[0].params == trials[0].params
+    assert trial_counts(study).done == 2
+
+
+def test_journal_dead_local_worker_is_failed_and_retried(tmp_path: Path) -> None:
+    storage = open_storage(tmp_path / "s.journal")
+    study = create_or_load_study(storage, "dead", _config(n=2))
+    orphan = study.ask()
+    TOY_SPACE.suggest(orphan)
+    gone = subprocess.Popen(["sleep", "30"])
+    gone.kill()
+    gone.wait()
+    # a RUNNING trial of a live process (this one) is left alone
+    orphan.set_user_attr(WORKER_ATTR, f"{_HOST}:{os.getpid()}")
+    fail_stale_trials(study)
+    assert study.get_trials()[0].state == TrialState.RUNNING
+    orphan.set_user_attr(WORKER_ATTR, f"{_HOST}:{gone.pid}")
+    run_worker(storage, "dead", poll_s=0.05)
+    trials = sorted(study.get_trials(), key=lambda t: t.number)
+    assert trials[0].state == TrialState.FAIL
+    assert trials[0].user_attrs[FAIL_ATTR] == f"worker process {gone.pid} gone"
+    retry = [t for t in trials if t.system_attrs.get("failed_trial") == 0]
+    assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE
+    assert retry[0].params == trials[0].params
+    counts = trial_counts(study)
+    assert (counts.complete, counts.failed, counts.running) == (2, 1, 0)

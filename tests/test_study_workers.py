@@ -1,0 +1,211 @@
+"""Workers: exact budgets with several processes, failures, and the PostgreSQL kill test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from lossbalance.study import (
+    FAIL_ATTR,
+    HISTORY_ATTR,
+    METRICS_ATTR,
+    WORKER_ATTR,
+    StudyConfig,
+    StudyObjective,
+    build_problem,
+    create_or_load_study,
+    open_storage,
+    parse_conditions,
+    parse_objectives,
+    run_study,
+    run_worker,
+    trial_counts,
+)
+from lossbalance.study._workers import BudgetClaimed
+
+
+def _config(n: int, **toy: object) -> StudyConfig:
+    return StudyConfig(
+        objectives=parse_objectives("validity,coherence"),
+        n_trials=n,
+        sampler="random",
+        seed=1,
+        pruner=None,
+        problem_options={"epochs": 2, **toy},
+    )
+
+
+@pytest.mark.slow
+def test_two_worker_processes_complete_exactly_the_budget(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.journal")
+    study = run_study(path, "two", _config(9, epoch_seconds=0.05), workers=2, threads=2)
+    counts = trial_counts(study)
+    assert counts.done == 9
+    assert counts.running == 0 and counts.waiting == 0
+    workers = {t.user_attrs[WORKER_ATTR] for t in study.get_trials(states=(TrialState.COMPLETE,))}
+    assert len(workers) == 2  # both processes ran trials
+    # distinct seeds per worker: no two trials share parameters
+    params = [tuple(sorted(t.params.items())) for t in study.get_trials()]
+    assert len(set(params)) == len(params)
+
+
+def test_failed_trials_record_their_reason_and_the_study_goes_on() -> None:
+    storage = optuna.storages.InMemoryStorage()
+    create_or_load_study(storage, "nan", _config(6, nan_below=0.01))
+    run_worker(storage, "nan")
+    study = optuna.load_study(study_name="nan", storage=storage)
+    counts = trial_counts(study)
+    assert counts.done == 6
+    failed = study.get_trials(states=(TrialState.FAIL,))
+    assert failed, "seed 1 samples some w_age < 0.01"
+    for t in failed:
+        assert t.params["w_age"] < 0.01
+        assert t.user_attrs[FAIL_ATTR] == "FloatingPointError: loss is NaN at epoch 1"
+    for t in study.get_trials(states=(TrialState.COMPLETE,)):
+        assert t.params["w_age"] >= 0.01
+        assert set(t.user_attrs[METRICS_ATTR]) >= {"validity", "coherence", "floor_coherence"}
+        assert t.values == [
+            t.user_attrs[METRICS_ATTR]["validity"],
+            t.user_attrs[METRICS_ATTR]["coherence"],
+        ]
+        assert sorted(t.user_attrs[HISTORY_ATTR]) == ["1", "2"]
+
+
+def test_a_trial_beyond_the_claimed_budget_ends_without_running() -> None:
+    storage = optuna.storages.InMemoryStorage()
+    config = _config(2)
+    study = create_or_load_study(storage, "claims", config)
+    objective = StudyObjective(config, build_problem("toy", {"epochs": 1}))
+    a, b = study.ask(), study.ask()  # two RUNNING trials claim the whole budget
+    c = study.ask()
+    with pytest.raises(BudgetClaimed):
+        objective(c)
+    assert c.params == {}  # nothing sampled
+    assert len(objective(a)) == 2 and len(objective(b)) == 2
+
+
+def test_constraints_reach_optuna() -> None:
+    storage = optuna.storages.InMemoryStorage()
+    config = StudyConfig(
+        objectives=parse_objectives("validity,coherence"),
+        constraints=parse_conditions(["validity>=0.9", "coherence<0.99"]),
+        n_trials=5,
+        sampler="tpe",
+        pruner=None,
+        problem_options={"epochs": 1},
+    )
+    create_or_load_study(storage, "con", config)
+    run_worker(storage, "con")
+    study = optuna.load_study(study_name="con", storage=storage)
+    for t in study.get_trials(states=(TrialState.COMPLETE,)):
+        v = t.user_attrs[METRICS_ATTR]
+        assert t.constraints == pytest.approx(
+            {"validity>=0.9": 0.9 - v["validity"], "coherence<0.99": v["coherence"] - 0.99}
+        )
+    feasible = {
+        t.number
+        for t in study.get_trials(states=(TrialState.COMPLETE,))
+        if t.user_attrs[METRICS_ATTR]["validity"] >= 0.9
+    }
+    assert {t.number for t in study.best_trials} <= feasible
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_sigkill_a_worker_mid_trial_on_postgres(postgres_url: str) -> None:
+    """Two workers, SIGKILL one mid-trial: exact budget, the killed trial FAIL and retried."""
+    name = f"lb-kill-{uuid.uuid4().hex[:10]}"
+    budget = 6
+    storage = open_storage(postgres_url, heartbeat_interval=1, grace_period=2)
+    config = StudyConfig(
+        objectives=parse_objectives("validity,coherence"),
+        n_trials=budget,
+        sampler="random",
+        seed=3,
+        pruner=None,
+        problem_options={"epochs": 4, "epoch_seconds": 0.4},
+    )
+    study = create_or_load_study(storage, name, config)
+    cli = "import sys; from lossbalance.cli import main; sys.exit(main(sys.argv[1:]))"
+    cmd = [
+        sys.executable,
+        "-c",
+        cli,
+        "study",
+        "worker",
+        "--storage",
+        postgres_url,
+        "--study",
+        name,
+        "--heartbeat-interval",
+        "1",
+        "--grace-period",
+        "2",
+        "--threads",
+        "1",
+    ]
+    procs = [
+        subprocess.Popen(
+            [*cmd, "--index", str(i)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for i in range(2)
+    ]
+    victim, survivor = procs[1], procs[0]
+    try:
+        killed = None
+        deadline = time.monotonic() + 30
+        while killed is None and time.monotonic() < deadline:
+            for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+                mine = t.user_attrs.get(WORKER_ATTR, "").endswith(f":{victim.pid}")
+                if mine and len(t.user_attrs.get(HISTORY_ATTR, {})) >= 1:
+                    killed = t.number
+                    break
+            else:
+                time.sleep(0.05)
+        assert killed is not None, "the victim never got mid-trial"
+        before = {t.number: t.values for t in study.get_trials(states=(TrialState.COMPLETE,))}
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+        out, _ = survivor.communicate(timeout=45)
+        assert survivor.returncode == 0, out
+
+        study = optuna.load_study(study_name=name, storage=open_storage(postgres_url))
+        trials = {t.number: t for t in study.get_trials()}
+        counts = trial_counts(study)
+        assert counts.done == budget and counts.running == 0 and counts.waiting == 0
+        assert trials[killed].state == TrialState.FAIL
+        retries = [t for t in trials.values() if t.system_attrs.get("failed_trial") == killed]
+        assert len(retries) == 1
+        assert retries[0].state == TrialState.COMPLETE
+        assert retries[0].params == trials[killed].params
+        # no completed trial lost or changed; no failed trial retried twice
+        for number, values in before.items():
+            assert trials[number].state == TrialState.COMPLETE and trials[number].values == values
+        retried = [
+            t.system_attrs["failed_trial"]
+            for t in trials.values()
+            if "failed_trial" in t.system_attrs and t.state == TrialState.COMPLETE
+        ]
+        assert len(retried) == len(set(retried))
+        finals = [t for t in trials.values() if t.state == TrialState.COMPLETE]
+        assert len({tuple(sorted(t.params.items())) for t in finals}) == len(finals)
+        print(
+            f"kill test: killed trial {killed}, retried as {retries[0].number}; "
+            f"{counts.complete} complete, {counts.failed} failed; states "
+            f"{ {n: t.state.name for n, t in sorted(trials.items())} }"
+        )
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        optuna.delete_study(study_name=name, storage=storage)
