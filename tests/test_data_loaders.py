@@ -359,3 +359,27 @@ def test_table_bad_input(table_csv: tuple[Path, Path], tmp_path: Path) -> None:
     codes.write_text(text)
     with pytest.raises(LossbalanceError, match=r"empty cohort after min_visits=5"):
         load_table(codes, patients, options=LoadOptions(min_visits=5))
+
+
+def test_table_patient_errors(table_csv: tuple[Path, Path]) -> None:
+    codes, patients = table_csv
+    text = patients.read_text()
+    patients.write_text(text.replace("p2,M", "p2,X"))
+    with pytest.raises(LossbalanceError) as err:
+        load_table(codes, patients)
+    assert str(err.value) == (
+        f"{patients}: column 'SEX': unknown sex 'X' (data row 2; expected F or M)"
+    )
+    patients.write_text(text.replace("p3,F", "p1,F"))
+    with pytest.raises(LossbalanceError, match=r"column 'patient_id': id 'p1' appears twice"):
+        load_table(codes, patients)
+    patients.write_text(text.replace("p2,M,70.5", "p2,M,"))
+    with pytest.raises(LossbalanceError, match=r"column 'age' is empty for patient 'p2'"):
+        load_table(codes, patients)
+    patients.write_text(text.replace("age", "weight"))
+    with pytest.raises(LossbalanceError, match=r"missing column 'birth_date' \(a birth date or"):
+        load_table(codes, patients)
+    patients.write_text(text)
+    codes.write_text(codes.read_text().replace("icd10,px", "icd10,lab"))
+    with pytest.raises(LossbalanceError, match=r"column 'kind': unknown code kind 'lab'"):
+        load_table(codes, patients)
