@@ -1,0 +1,70 @@
+"""Names a spec may use: metrics (with their ranges) and loss terms.
+
+PROVISIONAL where marked: the metric table belongs to :mod:`lossbalance.metrics` and
+the loss terms to :mod:`lossbalance.model`. Until those export them, the lists below
+(taken from DESIGN.md "Metric definitions (exact)" and issue 4) stand in.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+LOSS_TERMS: tuple[str, ...] = ("lm", "age", "sex", "validity")
+"""Loss terms the generator's forward pass can return (issue 4)."""
+
+_SQRT_LN2 = math.sqrt(math.log(2.0))
+_UNIT = (0.0, 1.0)
+_NONNEG = (0.0, math.inf)
+
+# PROVISIONAL: replace by lossbalance.metrics' table once it lands.
+_BASE_DOMAINS: dict[str, tuple[float, float]] = {
+    "validity": _UNIT,
+    "age_valid": _UNIT,
+    "sex_valid": _UNIT,
+    "duplicate_rate": _UNIT,
+    "js": (0.0, _SQRT_LN2),
+    "top100": _UNIT,
+    "cooccurrence": _NONNEG,
+    "cooccurrence_ratio": _NONNEG,
+    "coverage": _NONNEG,
+    "coherence": _UNIT,
+    "unknown_rate": _UNIT,
+    "ks_codes_per_visit": _UNIT,
+    "ks_visits_per_patient": _UNIT,
+    "r2_unigram": (-math.inf, 1.0),
+    "r2_pair": (-math.inf, 1.0),
+}
+
+
+@functools.cache
+def _domains() -> dict[str, tuple[float, float]]:
+    domains = dict(_BASE_DOMAINS)
+    for name in _metrics_module_names():
+        domains.setdefault(name, (-math.inf, math.inf))
+    for name, bounds in list(domains.items()):
+        if not name.startswith("floor_"):
+            domains.setdefault(f"floor_{name}", bounds)
+    return domains
+
+
+def _metrics_module_names() -> tuple[str, ...]:
+    """Metric names published by :mod:`lossbalance.metrics`, when it has landed."""
+    try:
+        from lossbalance import metrics
+    except Exception:  # not written yet, or failing to import: fall back to our list
+        return ()
+    table = getattr(metrics, "METRIC_DIRECTIONS", None)
+    if isinstance(table, dict):
+        return tuple(str(k) for k in table)
+    return ()
+
+
+def metric_names() -> frozenset[str]:
+    """Every metric a tier condition may name (``floor_<name>`` included)."""
+    return frozenset(_domains())
+
+
+def metric_domain(name: str) -> tuple[float, float]:
+    """The range of values metric ``name`` can take (the real line when unknown)."""
+    return _domains().get(name, (-math.inf, math.inf))

@@ -1,0 +1,309 @@
+"""The sections of an experiment spec: data, model, training, losses, evaluation, baseline.
+
+Sections owned by other packages are composed, not copied:
+
+- ``model``: :class:`lossbalance.model.GeneratorConfig` (issue 4);
+- ``data.options``: :class:`lossbalance.data.LoadOptions` (issue 2);
+- ``losses.<term>.schedule``: :class:`lossbalance.schedulers.ScheduleSpec` (issue 5).
+
+Where one of those has not landed yet, a PROVISIONAL stand-in below takes its place
+(each is marked; `provisional_sections()` lists the ones in use).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
+
+from lossbalance.schedulers import ScheduleSpec
+from lossbalance.spec._names import LOSS_TERMS
+
+_PROVISIONAL: list[str] = []
+
+
+class SpecModel(BaseModel):
+    """Base of every spec model: unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- data
+try:
+    from lossbalance.data import LoadOptions
+except ImportError:  # PROVISIONAL until lossbalance.data exports LoadOptions (issue 2)
+    _PROVISIONAL.append("data.options (lossbalance.data.LoadOptions)")
+
+    class LoadOptions(BaseModel):  # type: ignore[no-redef]
+        """PROVISIONAL stand-in for :class:`lossbalance.data.LoadOptions`."""
+
+        model_config = ConfigDict(extra="forbid", frozen=True)
+
+        include_procedures: bool = False
+        truncate: bool = False
+        min_visits: int = Field(default=1, ge=1)
+        max_codes_per_visit: int | None = Field(default=None, ge=1)
+        keep_duplicates: bool = False
+        systems: tuple[Literal["icd9", "icd10"], ...] = ("icd9", "icd10")
+
+
+class SimulatorData(SpecModel):
+    """The built-in reference cohort simulator (``lossbalance.data.simulate``)."""
+
+    source: Literal["simulator"] = "simulator"
+    patients: int = Field(default=3000, ge=10, description="patients to simulate")
+    seed: int = Field(default=0, ge=0, description="the simulator's seed")
+    system: Literal["icd9", "icd10"] = "icd10"
+
+
+class Mimic3Data(SpecModel):
+    """A MIMIC-III export (``lossbalance.data.load_mimic3``)."""
+
+    source: Literal["mimic3"]
+    path: Path = Field(description="folder holding PATIENTS, ADMISSIONS, DIAGNOSES_ICD")
+    options: LoadOptions = Field(default_factory=LoadOptions)
+
+
+class Mimic4Data(SpecModel):
+    """A MIMIC-IV export (``lossbalance.data.load_mimic4``)."""
+
+    source: Literal["mimic4"]
+    path: Path = Field(description="folder holding hosp/")
+    options: LoadOptions = Field(default_factory=LoadOptions)
+
+
+class TableData(SpecModel):
+    """A generic long table of codes plus a patients table (``lossbalance.data.load_table``)."""
+
+    source: Literal["table"]
+    codes_path: Path = Field(description="long table of codes (CSV or Parquet)")
+    patients_path: Path = Field(description="patients table (CSV or Parquet)")
+    columns: dict[str, Any] | None = Field(
+        default=None, description="column names (lossbalance.data.TableColumns fields)"
+    )
+    options: LoadOptions = Field(default_factory=LoadOptions)
+
+
+class CohortData(SpecModel):
+    """A cohort saved with ``Cohort.save`` (``.npz``)."""
+
+    source: Literal["cohort"]
+    path: Path = Field(description="cohort file written by Cohort.save")
+
+
+def _data_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("source", "simulator"))
+    return str(getattr(value, "source", "simulator"))
+
+
+DataSpec = Annotated[
+    Annotated[SimulatorData, Tag("simulator")]
+    | Annotated[Mimic3Data, Tag("mimic3")]
+    | Annotated[Mimic4Data, Tag("mimic4")]
+    | Annotated[TableData, Tag("table")]
+    | Annotated[CohortData, Tag("cohort")],
+    Discriminator(
+        _data_tag,
+        custom_error_type="data_source",
+        custom_error_message="source must be one of simulator, mimic3, mimic4, table, cohort",
+    ),
+]
+"""Where the training cohort comes from; ``source`` picks the loader (default simulator)."""
+
+
+# -------------------------------------------------------------------------- model
+try:
+    from lossbalance.model import GeneratorConfig as ModelSpec
+except ImportError:  # PROVISIONAL until lossbalance.model exports GeneratorConfig (issue 4)
+    _PROVISIONAL.append("model (lossbalance.model.GeneratorConfig)")
+
+    class ModelSpec(SpecModel):  # type: ignore[no-redef]
+        """PROVISIONAL stand-in for :class:`lossbalance.model.GeneratorConfig`."""
+
+        d_model: int = Field(default=128, ge=8, le=4096)
+        encoder_layers: int = Field(default=2, ge=1, le=48)
+        decoder_layers: int = Field(default=2, ge=1, le=48)
+        attention_heads: int = Field(default=4, ge=1, le=64)
+        ffn_dim: int = Field(default=256, ge=8, le=16384)
+        dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+        max_length: int = Field(default=256, ge=8, le=8192)
+        validity: bool = False
+
+
+# ----------------------------------------------------------------------- training
+try:
+    from lossbalance.model import SamplingConfig as Sampling
+except ImportError:  # PROVISIONAL until lossbalance.model exports SamplingConfig (issue 4)
+    _PROVISIONAL.append("evaluation.sampling (lossbalance.model.SamplingConfig)")
+
+    class Sampling(SpecModel):  # type: ignore[no-redef]
+        """PROVISIONAL stand-in for :class:`lossbalance.model.SamplingConfig`."""
+
+        temperature: float = Field(default=1.0, gt=0.0, le=100.0)
+        top_k: int = Field(default=0, ge=0)
+        top_p: float = Field(default=1.0, gt=0.0, le=1.0)
+        forbid_duplicates: bool = True
+        max_visits: int | None = Field(default=None, ge=1)
+        max_codes_per_visit: int | None = Field(default=None, ge=1)
+
+
+try:
+    from lossbalance.training import TrainerConfig as TrainingSpec
+except ImportError:  # PROVISIONAL until lossbalance.training exports TrainerConfig (issue 4)
+    _PROVISIONAL.append("training (lossbalance.training.TrainerConfig)")
+
+    class TrainingSpec(SpecModel):  # type: ignore[no-redef]
+        """PROVISIONAL stand-in for :class:`lossbalance.training.TrainerConfig`."""
+
+        epochs: int = Field(default=10, ge=1, le=100_000)
+        batch_size: int = Field(default=32, ge=1, le=65_536)
+        lr: float = Field(default=1e-3, gt=0.0, le=1.0)
+        weight_decay: float = Field(default=0.01, ge=0.0, le=1.0)
+        warmup_fraction: float = Field(default=0.05, ge=0.0, lt=1.0)
+        lr_decay: Literal["linear", "cosine", "constant"] = "linear"
+        grad_clip: float | None = Field(default=1.0, gt=0.0)
+        val_fraction: float = Field(default=0.1, gt=0.0, lt=1.0)
+        seed: int = Field(default=0, ge=0)
+        monitor: str = "val:lm"
+        monitor_mode: Literal["min", "max"] = "min"
+        patience: int | None = Field(default=None, ge=1)
+        min_delta: float = Field(default=0.0, ge=0.0)
+        eval_every: int = Field(default=0, ge=0)
+        eval_patients: int = Field(default=200, ge=1)
+        sampling: Sampling = Field(default_factory=Sampling)
+        device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+# ---------------------------------------------------------------------- schedules
+
+
+class ScheduleFile(SpecModel):
+    """A schedule kept in its own YAML file (one of ``schedules/``)."""
+
+    file: Path = Field(description="YAML file holding a schedule (relative to this spec)")
+
+    def load(self) -> ScheduleSpec:
+        """Read and validate the schedule file."""
+        from lossbalance.spec._io import load_schedule_file
+
+        return load_schedule_file(self.file)
+
+
+def _schedule_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        return "file" if "file" in value else "inline"
+    return "file" if isinstance(value, ScheduleFile) else "inline"
+
+
+ScheduleRef = Annotated[
+    Annotated[ScheduleSpec, Tag("inline")] | Annotated[ScheduleFile, Tag("file")],
+    Discriminator(_schedule_tag),
+]
+"""A schedule written inline (family, params) or kept in a file (``file: ...``)."""
+
+
+class LossTerm(SpecModel):
+    """One loss term's weighting over training."""
+
+    schedule: ScheduleRef = Field(
+        description="inline schedule (family, params) or {file: schedules/x.yaml}"
+    )
+
+
+LossName = Literal["lm", "age", "sex", "validity"]
+assert set(LossName.__args__) == set(LOSS_TERMS)  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------- evaluation
+class EvaluationSpec(SpecModel):
+    """The final evaluation: generate patients, score them against the real cohort."""
+
+    patients: int = Field(
+        default=1000, ge=1, description="patients generated for the final metrics"
+    )
+    sampling: Sampling = Field(default_factory=Sampling, description="sampling settings")
+    seed: int = Field(
+        default=0, ge=0, description="seed of the generation and of the floor resampling"
+    )
+    heldout_fraction: float = Field(
+        default=0.2,
+        gt=0.0,
+        lt=1.0,
+        description="share of the cohort held out for the real-data floor",
+    )
+    top_k: int = Field(default=100, ge=1, description="k of the top-k overlap metric")
+
+
+# ------------------------------------------------------------------- overrides
+SECTION_NAMES: tuple[str, ...] = ("data", "model", "training", "losses", "evaluation")
+"""The spec fields a fallback variant or a trained baseline may override."""
+
+
+class PartialSpec(SpecModel):
+    """A partial override of an experiment spec (merged with :func:`deep_merge` rules).
+
+    Each section is a mapping merged into the spec's own; dotted keys
+    (``losses.age.schedule.params.weight``) are short for nested mappings.
+    """
+
+    data: dict[str, Any] | None = None
+    model: dict[str, Any] | None = None
+    training: dict[str, Any] | None = None
+    losses: dict[str, Any] | None = None
+    evaluation: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand(cls, data: Any) -> Any:
+        from lossbalance.spec._merge import expand_dotted
+
+        if isinstance(data, dict):
+            return expand_dotted(data)
+        return data
+
+    def override(self) -> dict[str, Any]:
+        """The mapping to merge into the spec (sections left out are not touched)."""
+        return {
+            name: getattr(self, name)
+            for name in SECTION_NAMES
+            if name in self.model_fields_set and getattr(self, name) is not None
+        }
+
+
+# ----------------------------------------------------------------------- baseline
+class BaselineSpec(SpecModel):
+    """What every run is compared with: exactly one of ``checkpoint``, ``run_dir``, ``train``.
+
+    ``train`` is a partial override of the spec: the runner trains it as the
+    baseline run (how the seed scenario's fixed 0.01/0.2 baseline is written when no
+    checkpoint has been kept).
+    """
+
+    checkpoint: Path | None = Field(default=None, description="a generator checkpoint file")
+    run_dir: Path | None = Field(default=None, description="a previous run directory")
+    train: PartialSpec | None = Field(default=None, description="train the baseline: an override")
+    label: str = Field(default="baseline", min_length=1, description="name shown in reports")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> BaselineSpec:
+        given = [n for n in ("checkpoint", "run_dir", "train") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of checkpoint, run_dir, train"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+def provisional_sections() -> list[str]:
+    """The sections still served by a PROVISIONAL stand-in model."""
+    return list(_PROVISIONAL)
