@@ -143,7 +143,10 @@ class CohortSummary(BaseModel):
 
     def renderable(self) -> RenderableType:
         """All tables, as one rich renderable."""
-        return Group(*self.tables())
+        parts: list[RenderableType] = []
+        for table in self.tables():
+            parts.extend([table, ""])
+        return Group(*parts[:-1])
 
     def print(self, console: Console | None = None) -> None:
         """Print the tables (to stdout unless a console is given)."""
