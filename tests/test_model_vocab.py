@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from lossbalance._errors import LossbalanceError
 from lossbalance.clinical import SEX_ANY, CodeEdits
@@ -29,6 +30,15 @@ RECORDS = [
     {"age": 1.5, "sex": "M", "visits": [["B", "C"], [], ["A", "D"]]},
     {"age": 70.0, "sex": "F", "visits": [["A"]]},
 ]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models gain nothing from threads; on a shared machine they only stall."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -1,9 +1,84 @@
-"""CLI commands: train (not yet built)."""
+"""CLI commands: ``train`` (a generator from a YAML run config) and ``generate``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 
+def train(
+    config: Path = typer.Argument(
+        ..., help="YAML run config (data, model, training, losses, out)."
+    ),
+    resume: bool = typer.Option(False, "--resume", help="Continue from OUT/last.pt if present."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+) -> None:
+    """Train the generator; writes OUT/last.pt, OUT/best.pt and OUT/log.jsonl."""
+    from rich.console import Console
+
+    from lossbalance.training._run import load_run_config, run_training
+
+    cfg = load_run_config(config)
+    trainer = run_training(cfg, base_dir=config.resolve().parent, resume=resume, progress=progress)
+    state = trainer.state
+    last = state.val_losses[-1] if state.val_losses else {}
+    summary = ", ".join(f"{k} {v:.4f}" for k, v in last.items())
+    reason = f" ({trainer.stop_reason})" if trainer.stop_reason else ""
+    Console().print(
+        f"trained {state.epoch} epochs, {state.step} steps{reason}; val {summary}", highlight=False
+    )
+
+
+def generate(
+    checkpoint: Path = typer.Argument(
+        ..., help="A checkpoint written by `train` (last.pt, best.pt)."
+    ),
+    patients: int = typer.Option(..., "--patients", "-n", min=1, help="Patients to generate."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output cohort file (.npz)."),
+    seed: int = typer.Option(0, "--seed", help="Sampling seed."),
+    temperature: float = typer.Option(1.0, "--temperature", help="Softmax temperature."),
+    top_k: int = typer.Option(0, "--top-k", help="Keep the k most likely tokens (0: off)."),
+    top_p: float = typer.Option(1.0, "--top-p", help="Nucleus mass (1: off)."),
+    allow_duplicates: bool = typer.Option(
+        False, "--allow-duplicates", help="Let a code appear twice in a visit."
+    ),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+) -> None:
+    """Sample synthetic patients from a checkpoint into a cohort file."""
+    from pydantic import ValidationError
+    from rich.console import Console
+
+    from lossbalance._atomic import check_output_path
+    from lossbalance._errors import LossbalanceError
+    from lossbalance.model import SamplingConfig
+    from lossbalance.model import generate as sample
+    from lossbalance.training import load_generator
+    from lossbalance.training._run import validation_message
+
+    check_output_path(out)
+    try:
+        sampling = SamplingConfig(
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            forbid_duplicates=not allow_duplicates,
+        )
+    except ValidationError as exc:
+        raise LossbalanceError(f"--{validation_message(exc).replace('_', '-')}") from None
+    if device not in ("auto", "cpu", "cuda"):
+        raise LossbalanceError(f"--device: expected auto, cpu or cuda, got {device!r}")
+    model, demo = load_generator(checkpoint, device)
+    cohort = sample(model, patients, reference=demo, sampling=sampling, seed=seed)
+    cohort.save(out)
+    Console().print(
+        f"wrote {cohort.n_patients} patients, {cohort.n_visits} visits, {cohort.n_codes} codes "
+        f"to {out}",
+        highlight=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("train")(train)
+    app.command("generate")(generate)

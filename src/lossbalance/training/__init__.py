@@ -1,5 +1,63 @@
 """Training the generator: train state, trainer, callbacks and checkpoints."""
 
+from lossbalance.training._callbacks import (
+    HOOKS,
+    Callback,
+    CallbackList,
+    JsonlLogger,
+    RichProgress,
+    epoch_record,
+)
+from lossbalance.training._checkpoint import (
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from lossbalance.training._config import TrainerConfig
+from lossbalance.training._run import (
+    DataConfig,
+    LossSpec,
+    SimulateData,
+    TrainRunConfig,
+    load_run_config,
+    run_training,
+)
 from lossbalance.training._state import TrainState
+from lossbalance.training._trainer import (
+    BEST,
+    LAST,
+    Evaluator,
+    Trainer,
+    build_generator,
+    load_generator,
+    resolve_device,
+)
 
-__all__ = ["TrainState"]
+__all__ = [
+    "BEST",
+    "HOOKS",
+    "LAST",
+    "Callback",
+    "CallbackList",
+    "DataConfig",
+    "Evaluator",
+    "JsonlLogger",
+    "LossSpec",
+    "RichProgress",
+    "SimulateData",
+    "TrainRunConfig",
+    "TrainState",
+    "Trainer",
+    "TrainerConfig",
+    "build_generator",
+    "epoch_record",
+    "load_checkpoint",
+    "load_generator",
+    "load_run_config",
+    "resolve_device",
+    "rng_state",
+    "run_training",
+    "save_checkpoint",
+    "set_rng_state",
+]

@@ -1,0 +1,181 @@
+"""A training run from a YAML file: data, model, trainer, loss weights, output folder.
+
+This is the minimal config of ``lossbalance train CONFIG.yaml``::
+
+    data:
+      simulate: {patients: 3000, seed: 0}     # or: cohort: path/to/cohort.npz
+    model: {d_model: 128, decoder_layers: 2}  # GeneratorConfig fields
+    training: {epochs: 10, batch_size: 32}    # TrainerConfig fields
+    losses:                                   # one weight schedule per auxiliary term
+      age: {family: fixed, params: {weight: 0.01}}
+      sex: {family: fixed, params: {weight: 0.2}}
+    out: runs/seed
+
+Every level forbids unknown keys; a bad key or value fails with one line naming it.
+Terms left out of ``losses`` weigh 1.0 (``lm`` always does, unless listed).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lossbalance._atomic import write_text_atomic
+from lossbalance._errors import LossbalanceError
+from lossbalance.data import Cohort
+from lossbalance.model import GeneratorConfig
+from lossbalance.schedulers import WeightScheduler, create
+from lossbalance.training._callbacks import Callback, JsonlLogger, RichProgress
+from lossbalance.training._config import TrainerConfig
+from lossbalance.training._trainer import LAST, Trainer
+
+
+class SimulateData(BaseModel):
+    """Train on the built-in simulator's cohort."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    patients: int = Field(default=3000, ge=2, le=10_000_000)
+    seed: int = Field(default=0, ge=0)
+    system: str = Field(default="icd10", pattern="^(icd9|icd10)$")
+
+
+class DataConfig(BaseModel):
+    """Exactly one source: ``simulate`` or ``cohort`` (an ``.npz`` written by Cohort.save)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    simulate: SimulateData | None = None
+    cohort: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataConfig:
+        if (self.simulate is None) == (self.cohort is None):
+            raise ValueError("give exactly one of simulate or cohort")
+        return self
+
+    def load(self, base: Path | None = None) -> Cohort:
+        if self.cohort is not None:
+            path = self.cohort if self.cohort.is_absolute() or base is None else base / self.cohort
+            return Cohort.load(path)
+        from lossbalance.data import simulate
+
+        assert self.simulate is not None
+        try:
+            return simulate(self.simulate.patients, self.simulate.seed, self.simulate.system)
+        except NotImplementedError:
+            raise LossbalanceError(
+                "data.simulate: the simulator is not available yet; use data.cohort"
+            ) from None
+
+
+class LossSpec(BaseModel):
+    """One term's weight schedule: a registered family and its parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    family: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrainRunConfig(BaseModel):
+    """The whole run (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data: DataConfig
+    model: GeneratorConfig = Field(default_factory=lambda: GeneratorConfig())
+    training: TrainerConfig = Field(default_factory=lambda: TrainerConfig())
+    losses: dict[str, LossSpec] = Field(default_factory=dict)
+    out: Path
+
+    def schedulers(self, where: str = "") -> list[WeightScheduler]:
+        """One scheduler per entry of ``losses`` (validated against the registry)."""
+        terms = self.model.terms()
+        out = []
+        for term, spec in self.losses.items():
+            if term not in terms:
+                raise LossbalanceError(
+                    f"{where}losses.{term}: not a loss term of this model "
+                    f"(terms: {', '.join(terms)})"
+                )
+            try:
+                out.append(create(spec.family, [term], spec.params))
+            except LossbalanceError as exc:
+                raise LossbalanceError(f"{where}losses.{term}: {exc}") from None
+        return out
+
+
+def validation_message(exc: ValidationError) -> str:
+    """The first error of a pydantic validation as ``field.path: message``."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    extra = f" ({len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"{loc}: {msg}{extra}"
+
+
+def load_run_config(path: str | os.PathLike[str]) -> TrainRunConfig:
+    """Read and validate a run config; every problem is one line naming file and field."""
+    src = Path(path)
+    if not src.is_file():
+        raise LossbalanceError(f"{src}: config file not found")
+    try:
+        raw = yaml.safe_load(src.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise LossbalanceError(f"{src}: not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise LossbalanceError(f"{src}: the config must be a mapping of keys")
+    try:
+        config = TrainRunConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise LossbalanceError(f"{src}: {validation_message(exc)}") from None
+    config.schedulers(f"{src}: ")  # fail now on a bad family or parameter
+    return config
+
+
+def run_training(
+    config: TrainRunConfig,
+    *,
+    base_dir: Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    extra_callbacks: list[Callback] | None = None,
+) -> Trainer:
+    """Train as ``config`` says; checkpoints and ``log.jsonl`` go to ``config.out``.
+
+    Args:
+        config: the validated run config.
+        base_dir: folder that relative paths in the config are read from.
+        resume: continue from ``out/last.pt`` when it exists.
+        progress: show a rich progress bar.
+        extra_callbacks: more callbacks, after the logger and the progress bar.
+    """
+    out = config.out if config.out.is_absolute() or base_dir is None else base_dir / config.out
+    out.mkdir(parents=True, exist_ok=True)
+    cohort = config.data.load(base_dir)
+    callbacks: list[Callback] = [JsonlLogger(out / "log.jsonl")]
+    if progress:
+        callbacks.append(RichProgress())
+    callbacks.extend(extra_callbacks or [])
+    trainer = Trainer.from_cohort(
+        cohort,
+        config.model,
+        config.training,
+        config.schedulers(),
+        callbacks=callbacks,
+        out_dir=out,
+    )
+    if resume and (out / LAST).is_file():
+        trainer.load_checkpoint(out / LAST)
+    write_text_atomic(out / "config.yaml", yaml.safe_dump(config.model_dump(mode="json")))
+    trainer.fit()
+    return trainer
