@@ -78,7 +78,7 @@ def test_pick() -> None:
     assert pick_trial(study, parse_conditions(["validity>=0.85"]), maximize="coherence").number == 1
     assert pick_trial(study, [], maximize="coherence").number == 3  # pick ignores constraints
     assert pick_trial(study, parse_conditions(["coherence>0.45"]), minimize="js").number == 3
-    with pytest.raises(LossbalanceError, match="no completed trial of 'r' meets validity>=0.99"):
+    with pytest.raises(LossbalanceError, match=r"no completed trial of 'r' meets validity>=0\.99"):
         pick_trial(study, parse_conditions(["validity>=0.99"]), maximize="coherence")
     with pytest.raises(LossbalanceError, match="exactly one of --maximize or --minimize"):
         pick_trial(study, [])

@@ -94,7 +94,7 @@ def test_space_validation() -> None:
         )
     with pytest.raises(LossbalanceError, match=r"params.n: empty range \[3, 2\]"):
         SearchSpace.from_dict({"params": {"n": {"type": "int", "low": 3, "high": 2}}})
-    with pytest.raises(LossbalanceError, match="params.f: empty list of choices"):
+    with pytest.raises(LossbalanceError, match=r"params\.f: empty list of choices"):
         SearchSpace.from_dict({"params": {"f": {"type": "categorical", "choices": []}}})
     with pytest.raises(LossbalanceError, match="'g' is not an earlier parameter"):
         SearchSpace.from_dict(
