@@ -114,7 +114,7 @@ def validation_message(exc: ValidationError) -> str:
     """The first error of a pydantic validation as ``field.path: message``."""
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = err["msg"]
+    msg = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
     extra = f" ({len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
