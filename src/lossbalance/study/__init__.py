@@ -20,6 +20,14 @@ from lossbalance.study._objectives import (
 from lossbalance.study._problems import Problem, available_problems, build_problem, register_problem
 from lossbalance.study._pruner import DominancePruner, dominated_count, to_minimization
 from lossbalance.study._sampler import SAMPLERS, choose_sampler, make_sampler
+from lossbalance.study._schedule_space import (
+    ChoiceSpec,
+    RangeSpec,
+    ResolvedPoint,
+    ScheduleSearchSpace,
+    TermSearch,
+    default_schedule_space,
+)
 from lossbalance.study._space import Choice, FloatRange, IntRange, SearchSpace
 from lossbalance.study._storage import DEFAULT_STORAGE, mask_url, open_storage
 from lossbalance.study._toy import TOY_SPACE, ToyTrialFunction, toy_final_metrics
@@ -50,16 +58,21 @@ __all__ = [
     "TOY_SPACE",
     "WORKER_ATTR",
     "Choice",
+    "ChoiceSpec",
     "Condition",
     "DominancePruner",
     "FloatRange",
     "IntRange",
     "Objective",
     "Problem",
+    "RangeSpec",
     "ReportFn",
+    "ResolvedPoint",
+    "ScheduleSearchSpace",
     "SearchSpace",
     "StudyConfig",
     "StudyObjective",
+    "TermSearch",
     "ToyTrialFunction",
     "TrialCounts",
     "TrialFunction",
@@ -67,6 +80,7 @@ __all__ = [
     "build_problem",
     "choose_sampler",
     "create_or_load_study",
+    "default_schedule_space",
     "dominated_count",
     "fail_dead_local_trials",
     "fail_stale_trials",

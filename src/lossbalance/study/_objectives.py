@@ -1,8 +1,6 @@
 """Objectives and conditions of a study: metric names, directions, ``validity>=0.9``.
 
-Metric names and directions come from :mod:`lossbalance.metrics` when it publishes
-them; until then (and as a fallback) from the table of DESIGN.md's metric
-definitions below.
+Metric names and directions come from :mod:`lossbalance.metrics`.
 """
 
 from __future__ import annotations
@@ -18,46 +16,15 @@ from lossbalance._errors import LossbalanceError
 
 Direction = Literal["maximize", "minimize"]
 
-#: DESIGN.md's metrics and the direction in which each one is better.
-_DESIGN_METRICS: dict[str, Direction] = {
-    "validity": "maximize",
-    "age_valid": "maximize",
-    "sex_valid": "maximize",
-    "duplicate_rate": "minimize",
-    "js": "minimize",
-    "top100": "maximize",
-    "cooccurrence": "maximize",
-    "cooccurrence_ratio": "maximize",
-    "coverage": "maximize",
-    "coherence": "maximize",
-    "ks_codes_per_visit": "minimize",
-    "ks_visits_per_patient": "minimize",
-    "r2_unigram": "maximize",
-    "r2_pair": "maximize",
-}
-
 
 def metric_directions() -> dict[str, Direction]:
-    """Every known metric name and its direction.
+    """Every metric name a study may optimise or constrain, with its direction.
 
-    Uses the metrics package's public table when it exists (any mapping constant
-    named ``METRIC_DIRECTIONS``), merged over DESIGN.md's list.
+    The metrics package's table (:data:`lossbalance.metrics.METRIC_DIRECTIONS`).
     """
-    table: dict[str, Direction] = dict(_DESIGN_METRICS)
-    try:
-        from lossbalance import metrics as _metrics
+    from lossbalance.metrics import METRIC_DIRECTIONS
 
-        published = getattr(_metrics, "METRIC_DIRECTIONS", None)
-    except ImportError:  # pragma: no cover - the metrics package may not exist yet
-        published = None
-    if isinstance(published, Mapping):
-        for name, direction in published.items():
-            text = str(getattr(direction, "value", direction)).lower()
-            if text in ("maximize", "max"):
-                table[str(name)] = "maximize"
-            elif text in ("minimize", "min"):
-                table[str(name)] = "minimize"
-    return table
+    return dict(METRIC_DIRECTIONS)
 
 
 class Objective(BaseModel):
