@@ -26,6 +26,13 @@ from lossbalance.schedulers._timed import (
     TimedScheduler,
     WarmupScheduler,
 )
+from lossbalance.schedulers._trajectory import (
+    Trajectory,
+    plot_trajectory,
+    simulate_trajectory,
+    trained_trajectory,
+    trajectory,
+)
 from lossbalance.schedulers._uncertainty import UncertaintyParams, UncertaintyScheduler
 
 __all__ = [
@@ -46,6 +53,7 @@ __all__ = [
     "StepScheduler",
     "TimedParams",
     "TimedScheduler",
+    "Trajectory",
     "UncertaintyParams",
     "UncertaintyScheduler",
     "WarmupScheduler",
@@ -56,5 +64,9 @@ __all__ = [
     "get_scheduler_class",
     "known_metrics",
     "load_schedules",
+    "plot_trajectory",
     "register_scheduler",
+    "simulate_trajectory",
+    "trained_trajectory",
+    "trajectory",
 ]

@@ -55,6 +55,9 @@ class WeightScheduler(abc.ABC):
     Params: ClassVar[type[SchedulerParams]]
     uses_gradients: ClassVar[bool] = False
     """True when the scheduler needs :meth:`observe_gradients` every step."""
+    adaptive: ClassVar[bool] = False
+    """True when the weights depend on the run's losses or gradients (so a trajectory
+    can only come from a real training run)."""
     min_terms: ClassVar[int] = 1
     max_terms: ClassVar[int | None] = 1
     citation: ClassVar[str] = ""

@@ -325,6 +325,11 @@ class CurriculumScheduler(WeightScheduler):
         self.previous: tuple[int, tuple[float, float]] | None = None
         self.hits = 0
 
+    @property
+    def metric_triggers(self) -> list[str]:
+        """The metrics this curriculum's phases wait for (empty: purely time-driven)."""
+        return [p.until.metric for p in self.params.phases if p.until and p.until.metric]
+
     # -- time --------------------------------------------------------------------------
 
     @staticmethod

@@ -40,6 +40,7 @@ class DWAScheduler(WeightScheduler):
     the train state.
     """
 
+    adaptive: ClassVar[bool] = True
     Params: ClassVar[type[SchedulerParams]] = DWAParams
     min_terms: ClassVar[int] = 2
     max_terms: ClassVar[int | None] = None

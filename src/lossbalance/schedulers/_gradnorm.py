@@ -60,6 +60,7 @@ class GradNormScheduler(WeightScheduler):
     observed the gradients.
     """
 
+    adaptive: ClassVar[bool] = True
     Params: ClassVar[type[SchedulerParams]] = GradNormParams
     uses_gradients: ClassVar[bool] = True
     min_terms: ClassVar[int] = 2

@@ -56,6 +56,7 @@ class UncertaintyScheduler(WeightScheduler):
     term's loss scale.
     """
 
+    adaptive: ClassVar[bool] = True
     Params: ClassVar[type[SchedulerParams]] = UncertaintyParams
     max_terms: ClassVar[int | None] = None
     citation: ClassVar[str] = "Kendall et al. 2018, Multi-Task Learning Using Uncertainty, CVPR"
