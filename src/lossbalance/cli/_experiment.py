@@ -33,7 +33,9 @@ def _schedule_text(schedule: object) -> str:
 
 @spec_app.command("validate")
 def validate(
-    spec_file: Path = typer.Argument(..., help="experiment spec YAML", show_default=False),
+    spec_file: Path = typer.Argument(
+        ..., help="experiment spec YAML", show_default=False, metavar="SPEC.yaml"
+    ),
 ) -> None:
     """Check a spec without running it: fields, tiers, plans, every variant, and that
     each referenced schedule file, data path and baseline exists."""
@@ -72,11 +74,15 @@ def validate(
     console.print(table)
     provisional = provisional_sections()
     if provisional:
-        console.print(f"[yellow]note:[/] provisional section models: {', '.join(provisional)}")
+        console.print(
+            f"[yellow]note:[/] provisional section models: {', '.join(provisional)}",
+            soft_wrap=True,
+        )
     variants = sum(len(p.variants) for p in spec.fallbacks)
     console.print(
         f"[green]ok[/] {spec.source}: {len(spec.tiers)} tiers, {len(spec.fallbacks)} plans, "
-        f"{variants} variants, {len(files)} referenced files found"
+        f"{variants} variants, {len(files)} referenced files found",
+        soft_wrap=True,
     )
 
 

@@ -170,9 +170,10 @@ class Condition(BaseModel):
     def __get_pydantic_json_schema__(
         cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
+        names = "|".join(sorted(metric_names(), key=lambda n: (-len(n), n)))
         return {
             "type": "string",
-            "pattern": CONDITION_PATTERN,
+            "pattern": rf"^\s*({names})\s*(>=|<=|>|<)\s*({_NUMBER})\s*$",
             "description": "metric op number, e.g. 'validity >= 0.95' (op: >=, >, <=, <)",
             "examples": ["validity >= 0.95", "js < 0.3"],
         }

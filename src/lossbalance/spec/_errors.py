@@ -47,6 +47,8 @@ def format_loc(loc: Sequence[Any]) -> str:
     for part in loc:
         if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
+        elif part == "":
+            out += ("." if out else "") + "''"
         else:
             out += ("." if out else "") + str(part)
     return out

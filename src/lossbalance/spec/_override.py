@@ -87,7 +87,8 @@ def apply_override(
     try:
         out = ExperimentSpec.model_validate(doc)
     except ValidationError as exc:
-        raise LossbalanceError(validation_message(exc, doc, where, prefix=prefix)) from None
+        message = validation_message(exc, doc, where, prefix=prefix, model=ExperimentSpec)
+        raise LossbalanceError(message) from None
     out._source = spec.source
     return out
 

@@ -59,7 +59,8 @@ def _map_paths(doc: Any, fn: Callable[[str], str]) -> Any:
     if isinstance(doc, Mapping):
         out = {}
         for key, value in doc.items():
-            if key in keys and isinstance(value, str | os.PathLike) and str(value):
+            last = key.rsplit(".", 1)[-1] if isinstance(key, str) else key
+            if last in keys and isinstance(value, str | os.PathLike) and str(value):
                 out[key] = fn(os.fspath(value))
             else:
                 out[key] = _map_paths(value, fn)

@@ -138,6 +138,10 @@ except ImportError:  # PROVISIONAL until lossbalance.model exports GeneratorConf
         max_length: int = Field(default=256, ge=8, le=8192)
         validity: bool = False
 
+        def terms(self) -> tuple[str, ...]:
+            """The loss terms the forward pass returns."""
+            return ("lm", "age", "sex", "validity") if self.validity else ("lm", "age", "sex")
+
 
 # ----------------------------------------------------------------------- training
 try:
