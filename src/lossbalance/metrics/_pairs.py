@@ -1,0 +1,158 @@
+"""Code-pair counts: how many visits of a cohort contain each unordered pair of codes.
+
+A pair ``a < b`` of space codes is the key ``a * n + b``. Visits are walked *by size*:
+all visits with ``k`` distinct codes form a ``(visits, k)`` array whose
+``k (k - 1) / 2`` pairs are gathered at once with the upper-triangle indices of ``k``;
+the only Python loop is over the distinct visit sizes (and blocks that bound memory),
+never over visits or codes. Each block's keys are counted by a sort and run lengths.
+
+With many codes (more than :data:`DENSE_MAX_CODES`), the counts come instead from the
+sparse product ``X.T @ X`` of the binary visit-by-code matrix ``X`` (entry ``[a, b]``:
+visits containing both ``a`` and ``b``), and are looked up with ``searchsorted``; both
+ways give identical numbers (tests/test_metrics_reference.py checks both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from lossbalance.metrics._space import EncodedCohort
+
+DENSE_MAX_CODES = 4096
+"""Up to this many space codes, pair counts accumulate in (and are looked up from) a
+dense ``n * n`` table (128 MiB at the limit); above it, the sparse path is used."""
+
+BLOCK_PAIRS = 1 << 22
+"""Most pairs gathered at once (bounds the memory of the walk over visits)."""
+
+COUNT_PAIRS = 1 << 24
+"""Pair keys buffered before one ``np.bincount`` into the dense table (bounds memory)."""
+
+
+@dataclass(frozen=True, eq=False)
+class PairCounts:
+    """Visits containing each pair of codes, over a space of ``n`` codes.
+
+    Attributes:
+        n: size of the code space.
+        keys: sorted pair keys ``a * n + b`` (``a < b``) of the pairs present.
+        counts: visits containing each pair of ``keys``.
+        n_visits: visits of the cohort (the denominator of pair prevalence).
+    """
+
+    n: int
+    keys: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.int64]
+    n_visits: int
+
+    @cached_property
+    def _table(self) -> npt.NDArray[np.int64]:
+        table = np.zeros(self.n * self.n, dtype=np.int64)
+        table[self.keys] = self.counts
+        return table
+
+    def lookup(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The count of each pair key in ``keys`` (0 for an absent pair)."""
+        if self.n <= DENSE_MAX_CODES:
+            return np.take(self._table, keys)
+        if len(self.keys) == 0:
+            return np.zeros(keys.shape, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[pos] == keys, self.counts[pos], 0)
+
+
+def visit_pair_blocks(
+    enc: EncodedCohort, block_pairs: int = BLOCK_PAIRS
+) -> Iterator[npt.NDArray[np.int64]]:
+    """Yield ``(visits, pairs)`` arrays of pair keys ``a * n + b`` (``a < b``): row ``i``
+    holds every pair of one visit with two or more distinct codes.
+
+    Visits come grouped by their number of distinct codes ``k``; each block holds at most
+    ``block_pairs`` pairs (at least one visit).
+    """
+    n = np.int64(enc.n_space)
+    size = enc.distinct_per_visit
+    indptr, indices = enc.visits.indptr, enc.visits.indices
+    for k in np.unique(size[size >= 2]).tolist():
+        ids = np.flatnonzero(size == k)
+        iu, ju = np.triu_indices(k, 1)
+        per = max(1, block_pairs // len(iu))
+        for start in range(0, len(ids), per):
+            chunk = ids[start : start + per]
+            codes = indices[indptr[chunk][:, None] + np.arange(k)].astype(np.int64)
+            yield codes[:, iu] * n + codes[:, ju]
+
+
+@dataclass(frozen=True)
+class Cooccurrence:
+    """The co-occurrence metric of one cohort against the real pair counts."""
+
+    value: float
+    """Mean over visits with 2+ distinct codes of the mean pair count (0.0 if none)."""
+    visits: int
+    """Visits with two or more distinct codes (the visits averaged over)."""
+
+
+def _sparse_counts(enc: EncodedCohort) -> PairCounts:
+    x = enc.visits
+    upper = sp.triu((x.T @ x).tocsr(), k=1, format="csr")
+    upper.sort_indices()
+    coo = upper.tocoo()
+    keys = coo.row.astype(np.int64) * enc.n_space + coo.col
+    order = np.argsort(keys, kind="stable")
+    return PairCounts(
+        enc.n_space, keys[order], coo.data[order].astype(np.int64), enc.cohort.n_visits
+    )
+
+
+def pair_walk(
+    enc: EncodedCohort,
+    real: PairCounts | None = None,
+    block_pairs: int = BLOCK_PAIRS,
+) -> tuple[PairCounts, Cooccurrence | None]:
+    """The pair counts of ``enc`` and, given the real cohort's counts, its co-occurrence:
+    for each visit with 2+ distinct codes, the mean over its unordered pairs of the
+    number of real visits containing the pair; then the mean over those visits.
+    """
+    n = enc.n_space
+    dense = n <= DENSE_MAX_CODES
+    acc = np.zeros(n * n, dtype=np.int64) if dense else None
+    buffer: list[npt.NDArray[np.int64]] = []
+    buffered = 0
+
+    def flush() -> None:
+        nonlocal buffered
+        if acc is not None and buffer:
+            keys = buffer[0] if len(buffer) == 1 else np.concatenate(buffer)
+            acc[:] += np.bincount(keys, minlength=n * n)
+            buffer.clear()
+            buffered = 0
+
+    total, n_visits = 0.0, 0
+    if dense or real is not None:
+        for keys in visit_pair_blocks(enc, block_pairs):
+            if real is not None:
+                per_visit = real.lookup(keys).sum(axis=1) / keys.shape[1]
+                total += float(per_visit.sum())
+                n_visits += len(per_visit)
+            if acc is not None:
+                buffer.append(keys.ravel())
+                buffered += keys.size
+                if buffered >= COUNT_PAIRS:
+                    flush()
+        flush()
+    if acc is not None:
+        present = np.flatnonzero(acc)
+        counts = PairCounts(n, present.astype(np.int64), acc[present], enc.cohort.n_visits)
+    else:
+        counts = _sparse_counts(enc)
+    co = None
+    if real is not None:
+        co = Cooccurrence(total / n_visits if n_visits else 0.0, n_visits)
+    return counts, co

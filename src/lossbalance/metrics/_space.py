@@ -1,0 +1,144 @@
+"""A shared code space for the cohorts under comparison, and each cohort encoded in it.
+
+Cohorts compare codes by :meth:`CodeTable.keys` (``system:kind:code``), never by their
+row numbers: each cohort has its own code table. :class:`CodeSpace` is the sorted union
+of the keys of every cohort, so that index order is key order (the tie-break of the
+top-K ranking), and :class:`EncodedCohort` holds one cohort's code occurrences as indices
+into it plus its binary visit-by-code matrix (a visit contains a code or not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from lossbalance._errors import LossbalanceError
+from lossbalance.data import SYSTEMS, Cohort
+
+
+def sorted_unique(
+    values: npt.NDArray[np.int64], nearly_sorted: bool = False
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Sorted distinct values of an integer array and their counts.
+
+    Sort-based: ``np.unique`` of numpy 2.3+ hashes integers, which is many times slower
+    than numpy's SIMD sort. ``nearly_sorted`` picks the stable sort (runs of sorted
+    keys, as in visit-major order), which is faster still on such input and much slower
+    on random input.
+    """
+    s = np.sort(values, kind="stable" if nearly_sorted else None)
+    if len(s) == 0:
+        return s, np.zeros(0, dtype=np.int64)
+    first = np.empty(len(s), dtype=bool)
+    first[0] = True
+    np.not_equal(s[1:], s[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(s)))
+    return s[starts], counts
+
+
+@dataclass(frozen=True)
+class CodeSpace:
+    """The sorted union of code keys of several cohorts."""
+
+    keys: npt.NDArray[np.str_]
+
+    @classmethod
+    def union(cls, *cohorts: Cohort) -> CodeSpace:
+        """The code space holding every code-table row of ``cohorts``."""
+        parts = [c.code_table.keys() for c in cohorts]
+        keys = np.unique(np.concatenate(parts)) if parts else np.array([], dtype=np.str_)
+        return cls(keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def rows_of(self, cohort: Cohort) -> npt.NDArray[np.int32]:
+        """The space index of every row of ``cohort``'s code table."""
+        return np.searchsorted(self.keys, cohort.code_table.keys()).astype(np.int32)
+
+
+@dataclass(frozen=True, eq=False)
+class EncodedCohort:
+    """One cohort in a :class:`CodeSpace`.
+
+    Attributes:
+        cohort: the cohort itself.
+        codes: space index of every code occurrence (duplicates kept).
+        code_visit: the visit of every code occurrence.
+        visits: binary visit-by-code CSR matrix: row ``v`` holds the distinct codes of
+            visit ``v``, sorted (canonical CSR: sorted, no duplicate indices).
+        multiplicity: occurrences of each stored entry of ``visits`` (aligned with
+            ``visits.indices``): 2 for a code written twice in one visit.
+    """
+
+    cohort: Cohort
+    codes: npt.NDArray[np.int32]
+    code_visit: npt.NDArray[np.int64]
+    visits: sp.csr_matrix
+    multiplicity: npt.NDArray[np.int64]
+
+    @classmethod
+    def encode(cls, cohort: Cohort, space: CodeSpace) -> EncodedCohort:
+        n = len(space)
+        codes = space.rows_of(cohort)[cohort.codes]
+        visit = cohort.code_visit()
+        # distinct (visit, code), sorted visit-major then by code, with multiplicities
+        pair, mult = sorted_unique(visit * np.int64(n) + codes, nearly_sorted=True)
+        v_of, c_of = np.divmod(pair, np.int64(n))
+        indptr = np.zeros(cohort.n_visits + 1, dtype=np.int64)
+        np.cumsum(np.bincount(v_of, minlength=cohort.n_visits), out=indptr[1:])
+        indices = c_of.astype(np.int32)
+        data = np.ones(len(indices), dtype=np.float64)
+        mat = sp.csr_matrix((data, indices, indptr), shape=(cohort.n_visits, n))
+        mat.has_sorted_indices = True
+        mat.has_canonical_format = True
+        return cls(cohort, codes.astype(np.int32), visit, mat, mult)
+
+    @property
+    def n_space(self) -> int:
+        return int(self.visits.shape[1])
+
+    @cached_property
+    def counts(self) -> npt.NDArray[np.int64]:
+        """Occurrences of every space code (duplicates within a visit counted)."""
+        return np.bincount(self.codes, minlength=self.n_space).astype(np.int64)
+
+    @cached_property
+    def visit_counts(self) -> npt.NDArray[np.int64]:
+        """Number of visits containing every space code."""
+        return np.bincount(self.visits.indices, minlength=self.n_space).astype(np.int64)
+
+    @property
+    def present(self) -> npt.NDArray[np.bool_]:
+        """Space codes that occur at least once."""
+        return self.counts > 0
+
+    @cached_property
+    def distinct_per_visit(self) -> npt.NDArray[np.int64]:
+        return np.diff(self.visits.indptr)
+
+    def used_systems(self, space: CodeSpace) -> set[str]:
+        """Code systems of the codes that occur (not of unused table rows)."""
+        keys = space.keys[self.present]
+        if len(keys) == 0:
+            return set()
+        return {str(s) for s in np.unique(np.char.partition(keys, ":")[:, 0])}
+
+
+def check_systems(
+    generated: EncodedCohort, real: EncodedCohort, space: CodeSpace, name: str = "generated"
+) -> None:
+    """Raise when ``generated`` uses a code system the real cohort never uses."""
+    mine, theirs = generated.used_systems(space), real.used_systems(space)
+    extra = sorted(mine - theirs, key=SYSTEMS.index)
+    if extra:
+        has = ", ".join(sorted(theirs, key=SYSTEMS.index)) or "no codes"
+        raise LossbalanceError(
+            f"{name} cohort has {', '.join(extra)} codes but the real cohort has none "
+            f"(it uses {has}): cohorts with different code systems cannot be compared"
+        )

@@ -1,0 +1,141 @@
+"""Medical validity of a generated cohort: age and sex edits, duplicates in a visit.
+
+Definitions (DESIGN.md, "Metric definitions (exact)"), over all generated *diagnosis*
+code occurrences (kind ``dx``; procedures are not judged):
+
+- ``age_valid = 1 - age_conflicts / dx_codes``
+- ``sex_valid = 1 - sex_conflicts / dx_codes``
+- ``duplicate_rate = sum over visits, over codes, of (count - 1) / dx_codes``
+- ``validity = mean(age_valid, sex_valid) * (1 - duplicate_rate)``
+
+The age and sex edits are those of the CMS Medicare Code Editor (MCE), applied through
+:class:`lossbalance.clinical.CodeEdits`. Every occurrence counts, a duplicated one too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict
+
+from lossbalance.clinical import CodeEdits, code_descriptions
+from lossbalance.data import KINDS
+from lossbalance.metrics._space import CodeSpace, EncodedCohort
+
+
+class CodeCount(BaseModel):
+    """A code (``system:kind:code`` key) and how often it offended (or occurred)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    count: int
+    edit: str = ""
+    description: str = ""
+
+
+class ValidityMetrics(BaseModel):
+    """Validity rates of one cohort, the counts behind them and the top offenders."""
+
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")
+
+    age_valid: float
+    sex_valid: float
+    duplicate_rate: float
+    validity: float
+    dx_codes: int
+    age_conflicts: int
+    sex_conflicts: int
+    duplicates: int
+    top_age: list[CodeCount]
+    top_sex: list[CodeCount]
+    top_duplicates: list[CodeCount]
+
+
+def top_codes(
+    weights: npt.NDArray[np.int64],
+    keys: npt.NDArray[np.str_],
+    n: int,
+    edits: npt.NDArray[np.str_] | None = None,
+    descriptions: list[str] | None = None,
+) -> list[CodeCount]:
+    """The ``n`` rows with the largest positive ``weights`` (ties: key ascending)."""
+    rows = np.flatnonzero(weights > 0)
+    order = rows[np.lexsort((keys[rows], -weights[rows]))][:n]
+    return [
+        CodeCount(
+            code=str(keys[i]),
+            count=int(weights[i]),
+            edit=str(edits[i]) if edits is not None else "",
+            description=descriptions[j] if descriptions is not None else "",
+        )
+        for j, i in enumerate(order.tolist())
+    ]
+
+
+def compute_validity(
+    enc: EncodedCohort, space: CodeSpace, edits: CodeEdits, top_n: int = 10
+) -> ValidityMetrics:
+    """Validity metrics of the cohort encoded in ``enc`` under ``edits`` (one row per
+    row of its code table). Codes with the same key are one code (duplicates by key).
+
+    With no diagnosis code at all every rate is NaN (nothing to judge; documented in
+    docs/metrics.md).
+    """
+    cohort = enc.cohort
+    table = cohort.code_table
+    n_space = len(space)
+    rows = space.rows_of(cohort)
+    # one row of the cohort's table per space code it holds (for edit names, descriptions)
+    first_row = np.full(n_space, -1, dtype=np.int64)
+    first_row[rows[::-1]] = np.arange(len(rows) - 1, -1, -1)
+    is_dx = np.zeros(n_space, dtype=bool)
+    is_dx[rows] = table.kinds == KINDS.index("dx")
+
+    dx = is_dx[enc.codes]
+    n_dx = int(dx.sum())
+    patient = cohort.visit_patient()[enc.code_visit]
+    age_bad = edits.age_conflict(cohort.codes, cohort.age[patient]) & dx
+    sex_bad = edits.sex_conflict(cohort.codes, cohort.sex[patient]) & dx
+    age_by_key = np.bincount(enc.codes[age_bad], minlength=n_space).astype(np.int64)
+    sex_by_key = np.bincount(enc.codes[sex_bad], minlength=n_space).astype(np.int64)
+    distinct = enc.visits.indices
+    extra = np.where(is_dx[distinct], enc.multiplicity - 1, 0)
+    dup_by_key = np.bincount(distinct, weights=extra, minlength=n_space).astype(np.int64)
+    n_age, n_sex, n_dup = int(age_by_key.sum()), int(sex_by_key.sum()), int(extra.sum())
+
+    if n_dx:
+        age_valid = 1.0 - n_age / n_dx
+        sex_valid = 1.0 - n_sex / n_dx
+        dup_rate = n_dup / n_dx
+        composite = (age_valid + sex_valid) / 2.0 * (1.0 - dup_rate)
+    else:
+        age_valid = sex_valid = dup_rate = composite = float("nan")
+
+    edit_names = (
+        np.where(first_row >= 0, edits.edit_type[np.maximum(first_row, 0)], "")
+        if len(table)
+        else np.full(n_space, "")
+    )
+
+    def described(weights: npt.NDArray[np.int64], with_edit: bool) -> list[CodeCount]:
+        top = top_codes(weights, space.keys, top_n, edit_names if with_edit else None)
+        if not top:
+            return top
+        picked = first_row[np.searchsorted(space.keys, [t.code for t in top])]
+        desc = code_descriptions(table.take(picked))
+        return [t.model_copy(update={"description": d}) for t, d in zip(top, desc, strict=True)]
+
+    return ValidityMetrics(
+        age_valid=age_valid,
+        sex_valid=sex_valid,
+        duplicate_rate=dup_rate,
+        validity=composite,
+        dx_codes=n_dx,
+        age_conflicts=n_age,
+        sex_conflicts=n_sex,
+        duplicates=n_dup,
+        top_age=described(age_by_key, True),
+        top_sex=described(sex_by_key, True),
+        top_duplicates=described(dup_by_key, False),
+    )
