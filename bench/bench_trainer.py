@@ -1,0 +1,140 @@
+"""Benchmark: trainer steps/s against a bare PyTorch loop, and training tokens/s.
+
+Same model (a copy of the same initial weights), same batches, same AdamW, learning-rate
+schedule and clipping, same loss ``lm + 0.01 age + 0.2 sex``. The bare loop iterates
+over batches built beforehand (a stricter baseline than the trainer, which builds each
+batch from the encoded cohort on the fly, validates after the epoch and asks two
+``fixed`` schedulers for weights at every step). Goal: trainer/bare >= 0.9.
+
+The cohort (1,000 patients, 300 codes, 1-6 visits of 1-10 codes) is drawn with numpy;
+the model has the default size (about 1M parameters). Threads: ``BENCH_THREADS``
+(default 1, so that a shared machine's other jobs do not stall the measurement).
+
+Run: ``python -m pytest bench/bench_trainer.py -s`` (or ``python bench/bench_trainer.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import get_scheduler
+
+from lossbalance.data import CodeTable, Cohort, offsets_from_lengths
+from lossbalance.model import GeneratorConfig
+from lossbalance.schedulers import create
+from lossbalance.training import Trainer, TrainerConfig, build_generator
+
+N_PATIENTS = 1000
+N_CODES = 300
+REPEATS = 3
+
+
+def make_cohort(n_patients: int = N_PATIENTS, n_codes: int = N_CODES, seed: int = 0) -> Cohort:
+    """A cohort from vectorised numpy draws (Zipf-like code frequencies)."""
+    rng = np.random.default_rng(seed)
+    vpp = rng.integers(1, 7, n_patients)
+    cpv = rng.integers(1, 11, int(vpp.sum()))
+    p = 1.0 / np.arange(1, n_codes + 1) ** 1.05
+    codes = rng.choice(n_codes, size=int(cpv.sum()), p=p / p.sum()).astype(np.int32)
+    names = np.char.add("C", np.arange(n_codes).astype(str))
+    table = CodeTable(names, np.ones(n_codes, np.uint8), np.zeros(n_codes, np.uint8))
+    return Cohort(
+        rng.uniform(0, 95, n_patients),
+        rng.integers(0, 2, n_patients, dtype=np.uint8),
+        offsets_from_lengths(vpp),
+        offsets_from_lengths(cpv),
+        codes,
+        table,
+    )
+
+
+def make_trainer(cohort: Cohort, config: TrainerConfig) -> Trainer:
+    train, val = cohort.select(np.arange(8, cohort.n_patients)), cohort.select(np.arange(8))
+    model = build_generator(train, GeneratorConfig(), config.seed)
+    schedulers = [
+        create("fixed", ["age"], {"weight": 0.01}),
+        create("fixed", ["sex"], {"weight": 0.2}),
+    ]
+    return Trainer(model, train, config, schedulers, validation=val)
+
+
+def bare_epoch(
+    trainer: Trainer,
+    model: torch.nn.Module,
+    batches: list[dict[str, torch.Tensor]],
+    config: TrainerConfig,
+) -> float:
+    """Seconds for one epoch of the plain PyTorch loop."""
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    total = len(batches) * config.epochs
+    sched = get_scheduler(
+        "linear",
+        opt,
+        num_warmup_steps=int(config.warmup_fraction * total),
+        num_training_steps=total,
+    )
+    model.train()
+    t0 = time.perf_counter()
+    for batch in batches:
+        losses = model(batch)
+        loss = losses["lm"] + 0.01 * losses["age"] + 0.2 * losses["sex"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+    return time.perf_counter() - t0
+
+
+def measure() -> dict[str, float]:
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
+    cohort = make_cohort()
+    config = TrainerConfig(epochs=1, batch_size=32, device="cpu")
+    trainer_s, bare_s = [], []
+    tokens = steps = 0
+    for _ in range(REPEATS):  # interleaved, so that machine noise hits both alike
+        trainer = make_trainer(cohort, config)
+        initial = copy.deepcopy(trainer.model)
+        batches = list(trainer.train_batches.batches(config.seed, 0))
+        t0 = time.perf_counter()
+        trainer.fit()
+        trainer_s.append(time.perf_counter() - t0)
+        bare_s.append(bare_epoch(trainer, initial, batches, config))
+        steps = trainer.state.step
+        tokens = trainer.train_batches.encoded.n_tokens
+    t, b = statistics.median(trainer_s), statistics.median(bare_s)
+    return {
+        "parameters": float(trainer.model.num_parameters()),
+        "steps": float(steps),
+        "trainer_steps_per_s": steps / t,
+        "bare_steps_per_s": steps / b,
+        "ratio": b / t,
+        "trainer_tokens_per_s": tokens / t,
+        "threads": float(torch.get_num_threads()),
+    }
+
+
+def _print(m: dict[str, float]) -> None:
+    print(
+        f"\ndefault generator ({m['parameters']:,.0f} parameters), {m['steps']:.0f} steps of 32 "
+        f"patients, {m['threads']:.0f} thread(s): trainer {m['trainer_steps_per_s']:.2f} steps/s "
+        f"(epoch incl. validation), bare loop {m['bare_steps_per_s']:.2f} steps/s; "
+        f"ratio {m['ratio']:.3f} (goal >= 0.9); training {m['trainer_tokens_per_s']:,.0f} tokens/s"
+    )
+
+
+def test_trainer_overhead(benchmark: Any) -> None:
+    """pytest-benchmark suite: one training epoch, with the bare loop measured beside it."""
+    m = benchmark.pedantic(measure, rounds=1, iterations=1)
+    benchmark.extra_info.update(m)
+    _print(m)
+
+
+if __name__ == "__main__":
+    _print(measure())
