@@ -48,7 +48,6 @@ from lossbalance.spec._sections import (
     ScheduleFile,
     SimulatorData,
     TableData,
-    TrainingSpec,
     provisional_sections,
 )
 from lossbalance.spec._tiers import NO_TIER, Tier, check_tiers, classify_tier, tier_rank
@@ -77,7 +76,6 @@ __all__ = [
     "StopAt",
     "TableData",
     "Tier",
-    "TrainingSpec",
     "Variant",
     "apply_override",
     "check_spec_files",

@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from lossbalance._errors import LossbalanceError
+from lossbalance.model import GeneratorConfig
+from lossbalance.schedulers import ScheduleSpec
 from lossbalance.spec._errors import SpecFieldError, error_loc_and_message, fields_at
 from lossbalance.spec._plans import FallbackPlan
 from lossbalance.spec._sections import (
@@ -16,13 +18,11 @@ from lossbalance.spec._sections import (
     EvaluationSpec,
     LossName,
     LossTerm,
-    ModelSpec,
-    ScheduleSpec,
     SimulatorData,
     SpecModel,
-    TrainingSpec,
 )
 from lossbalance.spec._tiers import NO_TIER, Tier, check_tiers, tier_rank
+from lossbalance.training import TrainerConfig
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -40,8 +40,8 @@ class ExperimentSpec(SpecModel):
     name: str = Field(default="experiment", description="experiment name (names its run directory)")
     description: str = ""
     data: DataSpec = Field(default_factory=lambda: SimulatorData())
-    model: ModelSpec = Field(default_factory=ModelSpec)
-    training: TrainingSpec = Field(default_factory=TrainingSpec)
+    model: GeneratorConfig = Field(default_factory=lambda: GeneratorConfig())
+    training: TrainerConfig = Field(default_factory=lambda: TrainerConfig())
     losses: dict[LossName, LossTerm] = Field(
         default_factory=dict,
         description="schedule of each weighted term; a term left out weighs 1.0 (lm) or is off",

@@ -1,8 +1,10 @@
-"""Names a spec may use: metrics (with their ranges) and loss terms.
+"""Names a spec may use: metrics (with the range of their values) and loss terms.
 
-PROVISIONAL where marked: the metric table belongs to :mod:`lossbalance.metrics` and
-the loss terms to :mod:`lossbalance.model`. Until those export them, the lists below
-(taken from DESIGN.md "Metric definitions (exact)" and issue 4) stand in.
+Metric names come from :data:`lossbalance.metrics.METRIC_DIRECTIONS` (plus
+``floor_<name>``). The ranges below (from DESIGN.md "Metric definitions (exact)")
+let tier checks see that ``top100 > 1`` can never hold; a metric without a known
+range spans the real line. If :mod:`lossbalance.metrics` cannot be imported, the
+names of this table stand in (PROVISIONAL, reported by ``spec validate``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ _SQRT_LN2 = math.sqrt(math.log(2.0))
 _UNIT = (0.0, 1.0)
 _NONNEG = (0.0, math.inf)
 
-# PROVISIONAL: replace by lossbalance.metrics' table once it lands.
 _BASE_DOMAINS: dict[str, tuple[float, float]] = {
     "validity": _UNIT,
     "age_valid": _UNIT,
@@ -48,6 +49,12 @@ def _domains() -> dict[str, tuple[float, float]]:
     return domains
 
 
+def metrics_module_available() -> bool:
+    """Whether :mod:`lossbalance.metrics` publishes its metric table."""
+    return bool(_metrics_module_names())
+
+
+@functools.cache
 def _metrics_module_names() -> tuple[str, ...]:
     """Metric names published by :mod:`lossbalance.metrics`, when it has landed."""
     try:

@@ -3,11 +3,11 @@
 Sections owned by other packages are composed, not copied:
 
 - ``model``: :class:`lossbalance.model.GeneratorConfig` (issue 4);
+- ``training``: :class:`lossbalance.training.TrainerConfig` (issue 4);
+- ``evaluation.sampling``: :class:`lossbalance.model.SamplingConfig` (issue 4);
 - ``data.options``: :class:`lossbalance.data.LoadOptions` (issue 2);
-- ``losses.<term>.schedule``: :class:`lossbalance.schedulers.ScheduleSpec` (issue 5).
-
-Where one of those has not landed yet, a PROVISIONAL stand-in below takes its place
-(each is marked; `provisional_sections()` lists the ones in use).
+- ``losses.<term>.schedule``: :class:`lossbalance.schedulers.ScheduleSpec` (issue 5);
+- metric names in tier conditions: :data:`lossbalance.metrics.METRIC_DIRECTIONS` (issue 3).
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from pydantic import (
     model_validator,
 )
 
+from lossbalance.data import LoadOptions
+from lossbalance.model import SamplingConfig as Sampling
 from lossbalance.schedulers import ScheduleSpec
-from lossbalance.spec._names import LOSS_TERMS
-
-_PROVISIONAL: list[str] = []
+from lossbalance.spec._names import LOSS_TERMS, metrics_module_available
 
 
 class SpecModel(BaseModel):
@@ -37,24 +37,6 @@ class SpecModel(BaseModel):
 
 
 # --------------------------------------------------------------------------- data
-try:
-    from lossbalance.data import LoadOptions
-except ImportError:  # PROVISIONAL until lossbalance.data exports LoadOptions (issue 2)
-    _PROVISIONAL.append("data.options (lossbalance.data.LoadOptions)")
-
-    class LoadOptions(BaseModel):  # type: ignore[no-redef]
-        """PROVISIONAL stand-in for :class:`lossbalance.data.LoadOptions`."""
-
-        model_config = ConfigDict(extra="forbid", frozen=True)
-
-        include_procedures: bool = False
-        truncate: bool = False
-        min_visits: int = Field(default=1, ge=1)
-        max_codes_per_visit: int | None = Field(default=None, ge=1)
-        keep_duplicates: bool = False
-        systems: tuple[Literal["icd9", "icd10"], ...] = ("icd9", "icd10")
-
-
 class SimulatorData(SpecModel):
     """The built-in reference cohort simulator (``lossbalance.data.simulate``)."""
 
@@ -118,73 +100,6 @@ DataSpec = Annotated[
     ),
 ]
 """Where the training cohort comes from; ``source`` picks the loader (default simulator)."""
-
-
-# -------------------------------------------------------------------------- model
-try:
-    from lossbalance.model import GeneratorConfig as ModelSpec
-except ImportError:  # PROVISIONAL until lossbalance.model exports GeneratorConfig (issue 4)
-    _PROVISIONAL.append("model (lossbalance.model.GeneratorConfig)")
-
-    class ModelSpec(SpecModel):  # type: ignore[no-redef]
-        """PROVISIONAL stand-in for :class:`lossbalance.model.GeneratorConfig`."""
-
-        d_model: int = Field(default=128, ge=8, le=4096)
-        encoder_layers: int = Field(default=2, ge=1, le=48)
-        decoder_layers: int = Field(default=2, ge=1, le=48)
-        attention_heads: int = Field(default=4, ge=1, le=64)
-        ffn_dim: int = Field(default=256, ge=8, le=16384)
-        dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
-        max_length: int = Field(default=256, ge=8, le=8192)
-        validity: bool = False
-
-        def terms(self) -> tuple[str, ...]:
-            """The loss terms the forward pass returns."""
-            return ("lm", "age", "sex", "validity") if self.validity else ("lm", "age", "sex")
-
-
-# ----------------------------------------------------------------------- training
-try:
-    from lossbalance.model import SamplingConfig as Sampling
-except ImportError:  # PROVISIONAL until lossbalance.model exports SamplingConfig (issue 4)
-    _PROVISIONAL.append("evaluation.sampling (lossbalance.model.SamplingConfig)")
-
-    class Sampling(SpecModel):  # type: ignore[no-redef]
-        """PROVISIONAL stand-in for :class:`lossbalance.model.SamplingConfig`."""
-
-        temperature: float = Field(default=1.0, gt=0.0, le=100.0)
-        top_k: int = Field(default=0, ge=0)
-        top_p: float = Field(default=1.0, gt=0.0, le=1.0)
-        forbid_duplicates: bool = True
-        max_visits: int | None = Field(default=None, ge=1)
-        max_codes_per_visit: int | None = Field(default=None, ge=1)
-
-
-try:
-    from lossbalance.training import TrainerConfig as TrainingSpec
-except ImportError:  # PROVISIONAL until lossbalance.training exports TrainerConfig (issue 4)
-    _PROVISIONAL.append("training (lossbalance.training.TrainerConfig)")
-
-    class TrainingSpec(SpecModel):  # type: ignore[no-redef]
-        """PROVISIONAL stand-in for :class:`lossbalance.training.TrainerConfig`."""
-
-        epochs: int = Field(default=10, ge=1, le=100_000)
-        batch_size: int = Field(default=32, ge=1, le=65_536)
-        lr: float = Field(default=1e-3, gt=0.0, le=1.0)
-        weight_decay: float = Field(default=0.01, ge=0.0, le=1.0)
-        warmup_fraction: float = Field(default=0.05, ge=0.0, lt=1.0)
-        lr_decay: Literal["linear", "cosine", "constant"] = "linear"
-        grad_clip: float | None = Field(default=1.0, gt=0.0)
-        val_fraction: float = Field(default=0.1, gt=0.0, lt=1.0)
-        seed: int = Field(default=0, ge=0)
-        monitor: str = "val:lm"
-        monitor_mode: Literal["min", "max"] = "min"
-        patience: int | None = Field(default=None, ge=1)
-        min_delta: float = Field(default=0.0, ge=0.0)
-        eval_every: int = Field(default=0, ge=0)
-        eval_patients: int = Field(default=200, ge=1)
-        sampling: Sampling = Field(default_factory=Sampling)
-        device: Literal["auto", "cpu", "cuda"] = "auto"
 
 
 # ---------------------------------------------------------------------- schedules
@@ -309,5 +224,7 @@ class BaselineSpec(SpecModel):
 
 
 def provisional_sections() -> list[str]:
-    """The sections still served by a PROVISIONAL stand-in model."""
-    return list(_PROVISIONAL)
+    """Parts of the spec still served by a PROVISIONAL stand-in (empty when none)."""
+    if metrics_module_available():
+        return []
+    return ["metric names (lossbalance.metrics.METRIC_DIRECTIONS not importable)"]
