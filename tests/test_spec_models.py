@@ -306,3 +306,25 @@ def test_json_schema() -> None:
     assert not pattern.match("validty >= 0.95") and not pattern.match("js = 0.3")
     for name in ("data", "model", "training", "losses", "evaluation", "tiers", "fallbacks"):
         assert name in props
+
+
+@pytest.mark.parametrize(
+    "name", ["seed_aux_weights.yaml", "seed_aux_weights_ci.yaml", "seed_aux_weights_ci_worst.yaml"]
+)
+def test_shipped_specs_validate_against_the_json_schema(name: str) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    schema = spec_json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    doc = yaml.safe_load((ROOT / "studies" / name).read_text())
+    assert list(validator.iter_errors(doc)) == []
+    # dotted override keys are allowed; a misspelt section is not
+    doc["fallbacks"] = [
+        {"tier": "worst", "variants": [{"name": "a", "losses.age.schedule.params.weight": 0.1}]}
+    ]
+    assert list(validator.iter_errors(doc)) == []
+    doc["fallbacks"][0]["variants"][0]["lossez"] = {}
+    doc["tiers"] = [{"name": "x", "conditions": ["validty >= 0.9"]}]
+    assert len(list(validator.iter_errors(doc))) == 2

@@ -174,6 +174,14 @@ class PartialSpec(SpecModel):
     (``losses.age.schedule.params.weight``) are short for nested mappings.
     """
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            # dotted keys (``losses.age.schedule.params.weight: 0.005``) are allowed too
+            "patternProperties": {r"^(data|model|training|losses|evaluation)\.[^.]": {}}
+        },
+    )
+
     data: dict[str, Any] | None = None
     model: dict[str, Any] | None = None
     training: dict[str, Any] | None = None
