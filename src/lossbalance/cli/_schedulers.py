@@ -175,6 +175,9 @@ def plot_cmd(
     eval_every: int = typer.Option(1, "--eval-every", min=1, help="Epochs between evaluations."),
     patients: int = typer.Option(400, "--patients", min=20, help="Cohort size of a training run."),
     seed: int = typer.Option(0, "--seed", min=0),
+    cohort: Path | None = typer.Option(
+        None, "--cohort", help="Cohort file (data convert output) for a training run."
+    ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the trajectory as JSON."),
 ) -> None:
     """Draw a schedule's weight trajectory.
@@ -190,8 +193,20 @@ def plot_cmd(
     if json_out is not None:
         check_output_path(json_out)
     specs = load_schedules(spec)
+    data = None
+    if cohort is not None:
+        from lossbalance.data import Cohort
+
+        data = Cohort.load(cohort)
     traj = trajectory(
-        specs, steps, steps_per_epoch, _parse_metrics(metric) or None, eval_every, patients, seed
+        specs,
+        steps,
+        steps_per_epoch,
+        _parse_metrics(metric) or None,
+        eval_every,
+        patients,
+        seed,
+        cohort=data,
     )
     plot_trajectory(traj, out, title=f"{spec.name} ({traj.source})")
     if json_out is not None:

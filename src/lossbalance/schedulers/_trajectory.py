@@ -18,6 +18,8 @@ from lossbalance.training._state import TrainState
 if TYPE_CHECKING:
     import os
 
+    from lossbalance.data import Cohort
+
 
 @dataclass
 class Trajectory:
@@ -147,12 +149,14 @@ def trained_trajectory(
     seed: int = 0,
     batch_size: int = 32,
     eval_every: int = 0,
+    cohort: Cohort | None = None,
 ) -> Trajectory:
     """Weights (and raw losses) of a short real run of the default generator.
 
     Trains :func:`lossbalance.training.build_generator`'s default-size model on the
-    simulator's default cohort of ``patients`` patients for ``ceil(steps /
-    steps_per_epoch)`` epochs and records every step's weights, truncated to ``steps``.
+    simulator's default cohort of ``patients`` patients (or on ``cohort``) for
+    ``ceil(steps / steps_per_epoch)`` epochs and records every step's weights and raw
+    losses, truncated to ``steps``.
     """
     scheds = _schedulers(specs)
     try:
@@ -160,15 +164,17 @@ def trained_trajectory(
         from lossbalance.model import GeneratorConfig
         from lossbalance.training import Callback, Trainer, TrainerConfig
 
-        cohort = simulate(patients, seed=seed)
+        if cohort is None:
+            cohort = simulate(patients, seed=seed)
     except (ImportError, NotImplementedError) as exc:  # trainer or simulator not there yet
         detail = str(exc) or "not implemented"
         raise LossbalanceError(
-            "adaptive schedule plots need a short training run, and the trainer and the "
-            f"simulator are not available yet ({type(exc).__name__}: {detail})"
+            "adaptive schedule plots need a short training run on the simulator's cohort, "
+            f"which is not available yet ({type(exc).__name__}: {detail}); pass a cohort "
+            "file (--cohort)"
         ) from None
     model_config = GeneratorConfig(validity="validity" in {t for s in scheds for t in s.terms})
-    spe_probe = math.ceil(round(patients * 0.9) / batch_size)
+    spe_probe = math.ceil(round(cohort.n_patients * 0.9) / batch_size)
     epochs = max(1, math.ceil(steps / max(spe_probe, 1)))
     config = TrainerConfig(
         epochs=epochs, batch_size=batch_size, seed=seed, device="cpu", eval_every=eval_every
@@ -197,11 +203,12 @@ def trajectory(
     eval_every: int = 1,
     patients: int = 400,
     seed: int = 0,
+    cohort: Cohort | None = None,
 ) -> Trajectory:
     """The formula trajectory when every schedule allows it, else a short real run."""
     scheds = _schedulers(specs)
     if any(s.adaptive for s in scheds):
-        return trained_trajectory(scheds, steps, patients=patients, seed=seed)
+        return trained_trajectory(scheds, steps, patients=patients, seed=seed, cohort=cohort)
     return simulate_trajectory(scheds, steps, steps_per_epoch, metrics, eval_every)
 
 
