@@ -300,3 +300,29 @@ def test_jsonl_log(tmp_path: Path) -> None:
     assert recs[-1]["val"] == state.val_losses[-1]
     assert recs[-1]["weights"] == {"lm": 1.0, "age": 1.0, "sex": 0.2}
     assert recs[-1]["step"] == state.step
+
+
+def test_gradnorm_and_default_rules_plug_in() -> None:
+    """A registered gradient-based scheduler and the package's clinical rules, end to end."""
+    recs = [
+        {"age": 30.0, "sex": "F", "visits": [["O800", "I10"], ["E119"]]},
+        {"age": 0.0, "sex": "M", "visits": [["P0730", "I10"]]},
+        {"age": 70.0, "sex": "M", "visits": [["N400", "E119"], ["I10"]]},
+        {"age": 45.0, "sex": "F", "visits": [["I10"], ["E119", "J45909"]]},
+    ] * 5
+    cohort = Cohort.from_records(recs, system="icd10")
+    cfg_model = TINY.model_copy(update={"validity": True})
+    gradnorm = create("gradnorm", ["lm", "age", "sex"], {"alpha": 1.5, "lr": 0.025})
+    t = Trainer.from_cohort(
+        cohort,
+        cfg_model,
+        FAST.model_copy(update={"batch_size": 4}),
+        [gradnorm, fixed("validity", 1.0)],
+    )
+    forbidden = t.train_batches._forbidden
+    assert forbidden is not None and bool(forbidden.any())  # O800 for men, P0730 for adults
+    state = t.fit()
+    w = state.weights
+    assert sum(w[k] for k in ("lm", "age", "sex")) == pytest.approx(3.0, abs=1e-4)
+    assert len({round(w[k], 6) for k in ("lm", "age", "sex")}) > 1  # it did adapt
+    assert np.isfinite(state.val_losses[-1]["validity"])
