@@ -20,6 +20,7 @@ from lossbalance.training._run import (
     LossSpec,
     SimulateData,
     TrainRunConfig,
+    fit_cohort,
     load_run_config,
     run_training,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "TrainerConfig",
     "build_generator",
     "epoch_record",
+    "fit_cohort",
     "load_checkpoint",
     "load_generator",
     "load_run_config",

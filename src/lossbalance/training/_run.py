@@ -142,6 +142,46 @@ def load_run_config(path: str | os.PathLike[str]) -> TrainRunConfig:
     return config
 
 
+def fit_cohort(
+    cohort: Cohort,
+    model: GeneratorConfig,
+    training: TrainerConfig,
+    schedulers: list[WeightScheduler],
+    out: Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    extra_callbacks: list[Callback] | None = None,
+) -> Trainer:
+    """Train on ``cohort``; checkpoints and ``log.jsonl`` go to ``out``.
+
+    The one place a run is wired (logger, progress bar, split, resume): both
+    :func:`run_training` and the experiment runner call it.
+
+    Args:
+        cohort: the cohort (split into train and validation by ``training``).
+        model: the generator's configuration.
+        training: the trainer's configuration.
+        schedulers: the weight schedulers (fresh: their state comes from a resume).
+        out: the run folder (created).
+        resume: continue from ``out/last.pt`` when it exists.
+        progress: show a rich progress bar.
+        extra_callbacks: more callbacks, after the logger and the progress bar.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    callbacks: list[Callback] = [JsonlLogger(out / "log.jsonl")]
+    if progress:
+        callbacks.append(RichProgress())
+    callbacks.extend(extra_callbacks or [])
+    trainer = Trainer.from_cohort(
+        cohort, model, training, schedulers, callbacks=callbacks, out_dir=out
+    )
+    if resume and (out / LAST).is_file():
+        trainer.load_checkpoint(out / LAST)
+    trainer.fit()
+    return trainer
+
+
 def run_training(
     config: TrainRunConfig,
     *,
@@ -162,20 +202,14 @@ def run_training(
     out = config.out if config.out.is_absolute() or base_dir is None else base_dir / config.out
     out.mkdir(parents=True, exist_ok=True)
     cohort = config.data.load(base_dir)
-    callbacks: list[Callback] = [JsonlLogger(out / "log.jsonl")]
-    if progress:
-        callbacks.append(RichProgress())
-    callbacks.extend(extra_callbacks or [])
-    trainer = Trainer.from_cohort(
+    write_text_atomic(out / "config.yaml", yaml.safe_dump(config.model_dump(mode="json")))
+    return fit_cohort(
         cohort,
         config.model,
         config.training,
         config.schedulers(),
-        callbacks=callbacks,
-        out_dir=out,
+        out,
+        resume=resume,
+        progress=progress,
+        extra_callbacks=extra_callbacks,
     )
-    if resume and (out / LAST).is_file():
-        trainer.load_checkpoint(out / LAST)
-    write_text_atomic(out / "config.yaml", yaml.safe_dump(config.model_dump(mode="json")))
-    trainer.fit()
-    return trainer
