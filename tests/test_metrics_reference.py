@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import lossbalance.metrics._pairs as pairs_module
+import lossbalance.metrics._space as space_module
 from lossbalance.data import CodeTable, Cohort, offsets_from_lengths
 from lossbalance.metrics import evaluate
 from lossbalance.metrics.testing import Edit, HandRules
@@ -78,11 +79,16 @@ def _assert_same(fast: dict[str, float], slow: dict[str, float]) -> None:
 
 @pytest.mark.parametrize("dense", [True, False], ids=["dense-pairs", "sparse-pairs"])
 @pytest.mark.parametrize("heldout", [True, False], ids=["heldout", "split"])
+@pytest.mark.parametrize("chunks", ["one", "many"], ids=["one-chunk", "many-chunks"])
 def test_vectorised_equals_reference_on_2000_patients(
-    dense: bool, heldout: bool, monkeypatch: pytest.MonkeyPatch
+    dense: bool, heldout: bool, chunks: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not dense:
         monkeypatch.setattr(pairs_module, "DENSE_MAX_CODES", 0)
+    if chunks == "many":  # the memory bounds of 1M-patient cohorts, at 2,000 patients
+        monkeypatch.setattr(space_module, "CHUNK_CODES", 997)
+        monkeypatch.setattr(pairs_module, "BLOCK_PAIRS", 500)
+        monkeypatch.setattr(pairs_module, "COUNT_PAIRS", 3000)
     g = random_cohort(2000, 1)
     r = random_cohort(2600, 2, n_codes=350)  # codes of G unknown to R, and of R to G
     h = random_cohort(1500, 3) if heldout else None
@@ -107,3 +113,10 @@ def test_reference_agrees_on_the_simulator() -> None:
     _assert_same(
         evaluate(g, r, rules=rules).flat(), reference.reference_evaluate(g, r, rules=rules)
     )
+
+
+def test_threads_do_not_change_the_numbers() -> None:
+    g, r = random_cohort(2000, 1), random_cohort(2000, 2)
+    one = evaluate(g, r, rules=RULES, threads=1)
+    two = evaluate(g, r, rules=RULES, threads=2)
+    assert one.to_json() == two.to_json()

@@ -2,41 +2,77 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+
 from lossbalance._errors import LossbalanceError
 from lossbalance.clinical import RuleSet, default_rules
 from lossbalance.data import Cohort
 from lossbalance.metrics._coherence import compute_coherence
-from lossbalance.metrics._distributions import compute_distributions
+from lossbalance.metrics._distributions import DistributionMetrics, compute_distributions
 from lossbalance.metrics._floor import size_like, split_real
 from lossbalance.metrics._pairs import Cooccurrence, PairCounts, pair_walk
 from lossbalance.metrics._result import CohortSize, MetricsResult, SideMetrics
 from lossbalance.metrics._space import CodeSpace, EncodedCohort, check_systems
-from lossbalance.metrics._validity import compute_validity
+from lossbalance.metrics._validity import ValidityMetrics, compute_validity
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 def _size(c: Cohort) -> CohortSize:
     return CohortSize(patients=c.n_patients, visits=c.n_visits, codes=c.n_codes)
 
 
-def _side(
-    enc: EncodedCohort,
-    enc_r: EncodedCohort,
-    space: CodeSpace,
-    rules: RuleSet,
-    pairs: PairCounts,
-    real_pairs: PairCounts,
-    co: Cooccurrence,
-    floor_cooccurrence: float | None,
-    top_k: int,
-    top_codes: int,
-) -> SideMetrics:
-    cohort = enc.cohort
-    return SideMetrics(
-        size=_size(cohort),
-        validity=compute_validity(enc, space, rules.edits_for(cohort.code_table), top_codes),
-        coherence=compute_coherence(enc, enc_r, co, space, top_k, floor_cooccurrence, top_codes),
-        distributions=compute_distributions(enc, enc_r, pairs, real_pairs),
-    )
+class _Pool:
+    """A thread pool's ``map``, or a plain loop for one thread (profilers see through it)."""
+
+    def __init__(self, threads: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def map(self, fn: Callable[[_T], _R], items: Iterable[_T]) -> Iterator[_R]:
+        if self._pool is None:
+            return map(fn, items)
+        return self._pool.map(fn, items)
+
+
+@dataclass(frozen=True)
+class _Partial:
+    """What one side's worker thread measures (coherence needs both sides' results)."""
+
+    co: Cooccurrence
+    validity: ValidityMetrics
+    distributions: DistributionMetrics
+
+    def side(
+        self,
+        enc: EncodedCohort,
+        enc_r: EncodedCohort,
+        space: CodeSpace,
+        top_k: int,
+        floor_cooccurrence: float | None,
+        top_codes: int,
+    ) -> SideMetrics:
+        return SideMetrics(
+            size=_size(enc.cohort),
+            validity=self.validity,
+            coherence=compute_coherence(
+                enc, enc_r, self.co, space, top_k, floor_cooccurrence, top_codes
+            ),
+            distributions=self.distributions,
+        )
 
 
 def _check_not_empty(c: Cohort, name: str) -> None:
@@ -57,6 +93,7 @@ def evaluate(
     floor: bool = True,
     seed: int = 0,
     top_codes: int = 10,
+    threads: int | None = None,
 ) -> MetricsResult:
     """Validity, coherence and distribution metrics of ``generated`` (G) against ``real``
     (R), with the real-vs-real floor beside them.
@@ -77,6 +114,7 @@ def evaluate(
             ``cooccurrence_ratio`` / ``coherence`` are NaN).
         seed: seeds the split of R and the sizing of H.
         top_codes: how many top offending codes each list reports.
+        threads: worker threads (default: up to 2); the numbers never depend on it.
 
     Raises:
         LossbalanceError: an empty cohort (no code at all), a cohort with a code system
@@ -103,37 +141,51 @@ def evaluate(
 
     cohorts = [generated, real] + ([heldout] if floor and heldout is not None else [])
     space = CodeSpace.union(*cohorts)
-    enc_g = EncodedCohort.encode(generated, space)
-    enc_r = EncodedCohort.encode(real, space)
-    check_systems(enc_g, enc_r, space, "generated")
-    enc_h = None
-    if floor and heldout is not None:
-        enc_h = EncodedCohort.encode(heldout, space)
-        check_systems(enc_h, enc_r, space, "held-out")
+    n_threads = min(2, os.cpu_count() or 1) if threads is None else max(1, threads)
+    with _Pool(n_threads) as pool:
+        # numpy and scipy.sparse release the GIL in the heavy steps, so the cohorts are
+        # worked on side by side; each number is computed exactly as in one thread.
+        def first(job: tuple[Cohort, bool]) -> tuple[EncodedCohort, ValidityMetrics | PairCounts]:
+            c, is_real = job
+            enc = EncodedCohort.encode(c, space)
+            if is_real:  # R: its pair counts (G and H need them next)
+                counts, _ = pair_walk(enc)
+                counts.lookup(np.zeros(0, dtype=np.int64))  # build the lookup table once
+                return enc, counts
+            edits = rules.edits_for(c.code_table)
+            return enc, compute_validity(enc, space, edits, top_codes)
 
-    real_pairs, _ = pair_walk(enc_r)
-    co_h = None
+        jobs = [(real, True), (generated, False)]
+        if floor and heldout is not None:
+            jobs.append((heldout, False))
+        done = list(pool.map(first, jobs))
+        enc_r, real_pairs = done[0][0], done[0][1]
+        assert isinstance(real_pairs, PairCounts)
+        enc_g = done[1][0]
+        enc_h = done[2][0] if len(done) > 2 else None
+        check_systems(enc_g, enc_r, space, "generated")
+        if enc_h is not None:
+            check_systems(enc_h, enc_r, space, "held-out")
+
+        def second(enc: EncodedCohort) -> tuple[Cooccurrence, DistributionMetrics]:
+            pairs, co = pair_walk(enc, real_pairs)
+            assert co is not None
+            return co, compute_distributions(enc, enc_r, pairs, real_pairs)
+
+        walked = list(pool.map(second, [e for e in (enc_g, enc_h) if e is not None]))
+    sides = [
+        _Partial(co=co, validity=val, distributions=dist)
+        for (co, dist), (_, val) in zip(walked, done[1:], strict=True)
+        if isinstance(val, ValidityMetrics)
+    ]
+    g_part = sides[0]
     floor_side = None
-    if enc_h is not None and heldout is not None:
-        h_pairs, co_h = pair_walk(enc_h, real_pairs)
-        assert co_h is not None
-        floor_side = _side(
-            enc_h, enc_r, space, rules, h_pairs, real_pairs, co_h, co_h.value, top_k, top_codes
-        )
-    g_pairs, co_g = pair_walk(enc_g, real_pairs)
-    assert co_g is not None
-    g_side = _side(
-        enc_g,
-        enc_r,
-        space,
-        rules,
-        g_pairs,
-        real_pairs,
-        co_g,
-        co_h.value if co_h is not None else None,
-        top_k,
-        top_codes,
-    )
+    floor_co = None
+    if enc_h is not None:
+        h_part = sides[1]
+        floor_co = h_part.co.value
+        floor_side = h_part.side(enc_h, enc_r, space, top_k, floor_co, top_codes)
+    g_side = g_part.side(enc_g, enc_r, space, top_k, floor_co, top_codes)
     return MetricsResult(
         seed=seed,
         top_k=top_k,

@@ -4,7 +4,7 @@ A pair ``a < b`` of space codes is the key ``a * n + b``. Visits are walked *by 
 all visits with ``k`` distinct codes form a ``(visits, k)`` array whose
 ``k (k - 1) / 2`` pairs are gathered at once with the upper-triangle indices of ``k``;
 the only Python loop is over the distinct visit sizes (and blocks that bound memory),
-never over visits or codes. Each block's keys are counted by a sort and run lengths.
+never over visits or codes. The keys are counted with ``np.bincount`` into a dense table.
 
 With many codes (more than :data:`DENSE_MAX_CODES`), the counts come instead from the
 sparse product ``X.T @ X`` of the binary visit-by-code matrix ``X`` (entry ``[a, b]``:
@@ -31,7 +31,7 @@ dense ``n * n`` table (128 MiB at the limit); above it, the sparse path is used.
 BLOCK_PAIRS = 1 << 22
 """Most pairs gathered at once (bounds the memory of the walk over visits)."""
 
-COUNT_PAIRS = 1 << 24
+COUNT_PAIRS = 1 << 23
 """Pair keys buffered before one ``np.bincount`` into the dense table (bounds memory)."""
 
 
@@ -52,12 +52,13 @@ class PairCounts:
     n_visits: int
 
     @cached_property
-    def _table(self) -> npt.NDArray[np.int64]:
-        table = np.zeros(self.n * self.n, dtype=np.int64)
+    def _table(self) -> npt.NDArray[np.int32]:
+        # int32: a pair count never exceeds the number of visits; half the memory traffic
+        table = np.zeros(self.n * self.n, dtype=np.int32)
         table[self.keys] = self.counts
         return table
 
-    def lookup(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    def lookup(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.integer]:
         """The count of each pair key in ``keys`` (0 for an absent pair)."""
         if self.n <= DENSE_MAX_CODES:
             return np.take(self._table, keys)
@@ -68,7 +69,7 @@ class PairCounts:
 
 
 def visit_pair_blocks(
-    enc: EncodedCohort, block_pairs: int = BLOCK_PAIRS
+    enc: EncodedCohort, block_pairs: int | None = None
 ) -> Iterator[npt.NDArray[np.int64]]:
     """Yield ``(visits, pairs)`` arrays of pair keys ``a * n + b`` (``a < b``): row ``i``
     holds every pair of one visit with two or more distinct codes.
@@ -76,17 +77,23 @@ def visit_pair_blocks(
     Visits come grouped by their number of distinct codes ``k``; each block holds at most
     ``block_pairs`` pairs (at least one visit).
     """
+    block_pairs = BLOCK_PAIRS if block_pairs is None else block_pairs
     n = np.int64(enc.n_space)
     size = enc.distinct_per_visit
-    indptr, indices = enc.visits.indptr, enc.visits.indices
-    for k in np.unique(size[size >= 2]).tolist():
-        ids = np.flatnonzero(size == k)
+    indptr, indices = enc.indptr, enc.indices
+    by_size = np.argsort(size, kind="stable")  # visits grouped by size, in visit order
+    sizes, starts = np.unique(size[by_size], return_index=True)
+    bounds = np.append(starts, len(size))
+    for g, k in enumerate(sizes.tolist()):
+        if k < 2:
+            continue
+        ids = by_size[bounds[g] : bounds[g + 1]]
         iu, ju = np.triu_indices(k, 1)
         per = max(1, block_pairs // len(iu))
         for start in range(0, len(ids), per):
             chunk = ids[start : start + per]
             codes = indices[indptr[chunk][:, None] + np.arange(k)].astype(np.int64)
-            yield codes[:, iu] * n + codes[:, ju]
+            yield (codes * n)[:, iu] + codes[:, ju]
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,7 @@ class Cooccurrence:
 
 
 def _sparse_counts(enc: EncodedCohort) -> PairCounts:
-    x = enc.visits
+    x = enc.matrix()
     upper = sp.triu((x.T @ x).tocsr(), k=1, format="csr")
     upper.sort_indices()
     coo = upper.tocoo()
@@ -114,7 +121,7 @@ def _sparse_counts(enc: EncodedCohort) -> PairCounts:
 def pair_walk(
     enc: EncodedCohort,
     real: PairCounts | None = None,
-    block_pairs: int = BLOCK_PAIRS,
+    block_pairs: int | None = None,
 ) -> tuple[PairCounts, Cooccurrence | None]:
     """The pair counts of ``enc`` and, given the real cohort's counts, its co-occurrence:
     for each visit with 2+ distinct codes, the mean over its unordered pairs of the
@@ -138,13 +145,13 @@ def pair_walk(
     if dense or real is not None:
         for keys in visit_pair_blocks(enc, block_pairs):
             if real is not None:
-                per_visit = real.lookup(keys).sum(axis=1) / keys.shape[1]
+                per_visit = real.lookup(keys).sum(axis=1, dtype=np.int64) / keys.shape[1]
                 total += float(per_visit.sum())
                 n_visits += len(per_visit)
             if acc is not None:
                 buffer.append(keys.ravel())
                 buffered += keys.size
-                if buffered >= COUNT_PAIRS:
+                if buffered >= COUNT_PAIRS:  # read at call time (tests shrink it)
                     flush()
         flush()
     if acc is not None:

@@ -9,6 +9,7 @@ into it plus its binary visit-by-code matrix (a visit contains a code or not).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -62,46 +63,76 @@ class CodeSpace:
         return np.searchsorted(self.keys, cohort.code_table.keys()).astype(np.int32)
 
 
+CHUNK_CODES = 1 << 22
+"""Code occurrences handled at once by the per-occurrence passes (bounds memory)."""
+
+
+def visit_chunks(code_offsets: npt.NDArray[np.int64], target: int | None = None) -> list[slice]:
+    """Consecutive visit ranges holding about ``target`` (default :data:`CHUNK_CODES`)
+    code occurrences each."""
+    target = CHUNK_CODES if target is None else target
+    n_visits = len(code_offsets) - 1
+    total = int(code_offsets[-1])
+    cuts = np.searchsorted(code_offsets, np.arange(target, total, target), side="right") - 1
+    bounds = np.unique(np.concatenate([[0], cuts, [n_visits]]))
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds.tolist())]
+
+
 @dataclass(frozen=True, eq=False)
 class EncodedCohort:
     """One cohort in a :class:`CodeSpace`.
 
     Attributes:
         cohort: the cohort itself.
+        n_space: size of the code space.
         codes: space index of every code occurrence (duplicates kept).
-        code_visit: the visit of every code occurrence.
-        visits: binary visit-by-code CSR matrix: row ``v`` holds the distinct codes of
-            visit ``v``, sorted (canonical CSR: sorted, no duplicate indices).
-        multiplicity: occurrences of each stored entry of ``visits`` (aligned with
-            ``visits.indices``): 2 for a code written twice in one visit.
+        indptr, indices: the binary visit-by-code matrix in CSR form: visit ``v`` holds
+            the distinct codes ``indices[indptr[v]:indptr[v + 1]]``, sorted.
+        multiplicity: occurrences of each entry of ``indices`` in its visit (2 for a code
+            written twice in one visit).
     """
 
     cohort: Cohort
+    n_space: int
     codes: npt.NDArray[np.int32]
-    code_visit: npt.NDArray[np.int64]
-    visits: sp.csr_matrix
-    multiplicity: npt.NDArray[np.int64]
+    indptr: npt.NDArray[np.int64]
+    indices: npt.NDArray[np.int32]
+    multiplicity: npt.NDArray[np.int32]
 
     @classmethod
     def encode(cls, cohort: Cohort, space: CodeSpace) -> EncodedCohort:
-        n = len(space)
+        n = np.int64(len(space))
         codes = space.rows_of(cohort)[cohort.codes]
-        visit = cohort.code_visit()
-        # distinct (visit, code), sorted visit-major then by code, with multiplicities
-        pair, mult = sorted_unique(visit * np.int64(n) + codes, nearly_sorted=True)
-        v_of, c_of = np.divmod(pair, np.int64(n))
+        offsets = cohort.code_offsets
+        distinct = np.zeros(cohort.n_visits, dtype=np.int64)
+        parts: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]] = []
+        # visit-major keys: each chunk of visits sorts (and dedupes) on its own
+        for chunk in visit_chunks(offsets):
+            lo, hi = int(offsets[chunk.start]), int(offsets[chunk.stop])
+            visit = np.repeat(
+                np.arange(chunk.start, chunk.stop, dtype=np.int64),
+                np.diff(offsets[chunk.start : chunk.stop + 1]),
+            )
+            keys, mult = sorted_unique(visit * n + codes[lo:hi], nearly_sorted=True)
+            del visit
+            v_of = keys // n
+            distinct[chunk] = np.bincount(v_of - chunk.start, minlength=chunk.stop - chunk.start)
+            parts.append(((keys - v_of * n).astype(np.int32), mult.astype(np.int32)))
         indptr = np.zeros(cohort.n_visits + 1, dtype=np.int64)
-        np.cumsum(np.bincount(v_of, minlength=cohort.n_visits), out=indptr[1:])
-        indices = c_of.astype(np.int32)
-        data = np.ones(len(indices), dtype=np.float64)
-        mat = sp.csr_matrix((data, indices, indptr), shape=(cohort.n_visits, n))
+        np.cumsum(distinct, out=indptr[1:])
+        indices = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int32)
+        mult_all = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int32)
+        return cls(cohort, int(n), codes, indptr, indices, mult_all)
+
+    def matrix(self) -> sp.csr_matrix:
+        """The binary visit-by-code matrix as a scipy CSR matrix (built on demand)."""
+        data = np.ones(len(self.indices), dtype=np.float64)
+        mat = sp.csr_matrix(
+            (data, self.indices, self.indptr), shape=(self.cohort.n_visits, self.n_space)
+        )
         mat.has_sorted_indices = True
         mat.has_canonical_format = True
-        return cls(cohort, codes.astype(np.int32), visit, mat, mult)
-
-    @property
-    def n_space(self) -> int:
-        return int(self.visits.shape[1])
+        return mat
 
     @cached_property
     def counts(self) -> npt.NDArray[np.int64]:
@@ -111,7 +142,7 @@ class EncodedCohort:
     @cached_property
     def visit_counts(self) -> npt.NDArray[np.int64]:
         """Number of visits containing every space code."""
-        return np.bincount(self.visits.indices, minlength=self.n_space).astype(np.int64)
+        return np.bincount(self.indices, minlength=self.n_space).astype(np.int64)
 
     @property
     def present(self) -> npt.NDArray[np.bool_]:
@@ -120,7 +151,7 @@ class EncodedCohort:
 
     @cached_property
     def distinct_per_visit(self) -> npt.NDArray[np.int64]:
-        return np.diff(self.visits.indptr)
+        return np.diff(self.indptr)
 
     def used_systems(self, space: CodeSpace) -> set[str]:
         """Code systems of the codes that occur (not of unused table rows)."""

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lossbalance.clinical import CodeEdits, code_descriptions
 from lossbalance.data import KINDS
-from lossbalance.metrics._space import CodeSpace, EncodedCohort
+from lossbalance.metrics._space import CodeSpace, EncodedCohort, visit_chunks
 
 
 class CodeCount(BaseModel):
@@ -92,16 +92,26 @@ def compute_validity(
     is_dx = np.zeros(n_space, dtype=bool)
     is_dx[rows] = table.kinds == KINDS.index("dx")
 
-    dx = is_dx[enc.codes]
-    n_dx = int(dx.sum())
-    patient = cohort.visit_patient()[enc.code_visit]
-    age_bad = edits.age_conflict(cohort.codes, cohort.age[patient]) & dx
-    sex_bad = edits.sex_conflict(cohort.codes, cohort.sex[patient]) & dx
-    age_by_key = np.bincount(enc.codes[age_bad], minlength=n_space).astype(np.int64)
-    sex_by_key = np.bincount(enc.codes[sex_bad], minlength=n_space).astype(np.int64)
-    distinct = enc.visits.indices
-    extra = np.where(is_dx[distinct], enc.multiplicity - 1, 0)
-    dup_by_key = np.bincount(distinct, weights=extra, minlength=n_space).astype(np.int64)
+    age_by_key = np.zeros(n_space, dtype=np.int64)
+    sex_by_key = np.zeros(n_space, dtype=np.int64)
+    n_dx = 0
+    visit_patient = cohort.visit_patient()
+    offsets = cohort.code_offsets
+    for chunk in visit_chunks(offsets):  # bounded memory: one chunk of visits at a time
+        lo, hi = int(offsets[chunk.start]), int(offsets[chunk.stop])
+        patient = np.repeat(visit_patient[chunk], np.diff(offsets[chunk.start : chunk.stop + 1]))
+        occ_rows, space_codes = cohort.codes[lo:hi], enc.codes[lo:hi]
+        dx = is_dx[space_codes]
+        n_dx += int(dx.sum())
+        age_bad = edits.age_conflict(occ_rows, cohort.age[patient]) & dx
+        sex_bad = edits.sex_conflict(occ_rows, cohort.sex[patient]) & dx
+        age_by_key += np.bincount(space_codes[age_bad], minlength=n_space)
+        sex_by_key += np.bincount(space_codes[sex_bad], minlength=n_space)
+    repeated = np.flatnonzero(enc.multiplicity > 1)
+    repeated = repeated[is_dx[enc.indices[repeated]]]
+    extra = enc.multiplicity[repeated].astype(np.int64) - 1
+    dup_by_key = np.bincount(enc.indices[repeated], weights=extra, minlength=n_space)
+    dup_by_key = dup_by_key.astype(np.int64)
     n_age, n_sex, n_dup = int(age_by_key.sum()), int(sex_by_key.sum()), int(extra.sum())
 
     if n_dx:

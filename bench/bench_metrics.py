@@ -1,0 +1,188 @@
+"""Benchmark: full evaluation (validity, coherence, distributions, floor) at scale.
+
+Goals (issue 3): a 100,000-patient generated cohort against a 100,000-patient real
+cohort, floor included (R split in halves, as ``lossbalance evaluate`` does without
+``--heldout``), median at most 5 s on the 2-core CI machine and at least 50x faster than
+the per-visit Python reference ``bench/reference_metrics.py``, measured in the same
+process on the same cohorts; peak memory at 1,000,000 patients under 4 GiB (measured in
+a fresh subprocess with ``resource.getrusage`` and ``tracemalloc``).
+
+Cohorts: ``lossbalance.data.simulate`` (G and R two seeded draws) when it is available,
+else :func:`numpy_cohort` (vectorised numpy draws of the same shape). The rules are the
+package's own (``default_rules()``) when they load, else no edits.
+
+Run: ``python -m pytest bench/bench_metrics.py -s`` (or ``python bench/bench_metrics.py``;
+``python bench/bench_metrics.py memory`` runs only the 1M memory check).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lossbalance.clinical import RuleSet
+from lossbalance.data import CodeTable, Cohort, offsets_from_lengths
+from lossbalance.metrics import evaluate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference_metrics import reference_evaluate
+
+N_PATIENTS = 100_000
+N_MEMORY = 1_000_000
+ROUNDS = 5
+GOAL_SECONDS = 5.0
+GOAL_SPEEDUP = 50.0
+GOAL_BYTES = 4 * 2**30
+
+
+def numpy_cohort(n_patients: int, seed: int, n_codes: int = 2_000) -> Cohort:
+    """MIMIC-shaped random cohort: 1 + Poisson(0.8) visits, 1 + Poisson(12.7) codes per
+    visit, codes from 20 clusters with Zipf-like frequencies (so pairs co-occur)."""
+    rng = np.random.default_rng(seed)
+    vpp = 1 + rng.poisson(0.8, n_patients)
+    cpv = 1 + rng.poisson(12.7, int(vpp.sum()))
+    n = int(cpv.sum())
+    per = n_codes // 20
+    cluster = np.repeat(rng.integers(0, 20, len(cpv)), cpv)
+    codes = cluster * per + np.minimum(rng.zipf(1.3, n) - 1, per - 1)
+    mixed = rng.random(n) < 0.3
+    codes[mixed] = np.minimum(rng.zipf(1.2, int(mixed.sum())) - 1, n_codes - 1)
+    names = np.char.add("C", np.char.zfill(np.arange(n_codes).astype(str), 4))
+    table = CodeTable(names, np.ones(n_codes, np.uint8), np.zeros(n_codes, np.uint8))
+    return Cohort(
+        age=rng.uniform(0, 90, n_patients),
+        sex=rng.integers(0, 2, n_patients).astype(np.uint8),
+        visit_offsets=offsets_from_lengths(vpp),
+        code_offsets=offsets_from_lengths(cpv),
+        codes=codes.astype(np.int32),
+        code_table=table,
+    )
+
+
+def cohorts(n_patients: int) -> tuple[Cohort, Cohort, str]:
+    """(G, R, what they are): two seeded draws of the simulator, else of numpy_cohort."""
+    try:
+        from lossbalance.data import simulate
+
+        return simulate(n_patients, seed=1), simulate(n_patients, seed=2), "simulator"
+    except NotImplementedError:
+        return numpy_cohort(n_patients, 1), numpy_cohort(n_patients, 2), "numpy_cohort"
+
+
+class _NoEdits(RuleSet):
+    def __init__(self) -> None:  # a stand-in with no edit at all
+        self.source = "no edits"
+
+    def edits_for(self, table: CodeTable) -> Any:
+        from lossbalance.metrics.testing import HandRules
+
+        return HandRules().edits_for(table)
+
+
+def rules() -> RuleSet:
+    try:
+        from lossbalance.clinical import default_rules
+
+        return default_rules()
+    except NotImplementedError:
+        return _NoEdits()
+
+
+def run_speed(benchmark: Any | None = None) -> dict[str, float]:
+    g, r, what = cohorts(N_PATIENTS)
+    rule_set = rules()
+    evaluate(g, r, rules=rule_set)  # warm-up: imports, caches
+    if benchmark is not None:
+        benchmark.pedantic(
+            evaluate, args=(g, r), kwargs={"rules": rule_set}, rounds=ROUNDS, iterations=1
+        )
+        fast = benchmark.stats.stats.median
+    else:
+        times = []
+        for _ in range(ROUNDS):
+            t0 = time.perf_counter()
+            evaluate(g, r, rules=rule_set)
+            times.append(time.perf_counter() - t0)
+        fast = statistics.median(times)
+    t0 = time.perf_counter()
+    slow_values = reference_evaluate(g, r, rules=rule_set)
+    slow = time.perf_counter() - t0
+    fast_values = evaluate(g, r, rules=rule_set).flat()
+    worst = max(
+        abs(fast_values[k] - slow_values[k])
+        for k in fast_values
+        if not (np.isnan(fast_values[k]) and np.isnan(slow_values[k]))
+    )
+    print(
+        f"\n{N_PATIENTS:,} vs {N_PATIENTS:,} patients ({what}; G {g.n_visits:,} visits, "
+        f"{g.n_codes:,} codes), floor included, rules: {getattr(rule_set, 'source', '?')}"
+    )
+    print(f"evaluate median of {ROUNDS}: {fast:.3f} s (goal <= {GOAL_SECONDS} s)")
+    print(
+        f"per-visit reference, once: {slow:.2f} s; speedup {slow / fast:.1f}x "
+        f"(goal >= {GOAL_SPEEDUP:.0f}x); largest difference {worst:.2e}"
+    )
+    return {"median_s": fast, "reference_s": slow, "speedup": slow / fast}
+
+
+MEMORY_SCRIPT = r"""
+import json, resource, sys, time, tracemalloc
+sys.path.insert(0, sys.argv[1])
+from bench_metrics import N_MEMORY, cohorts, rules
+from lossbalance.metrics import evaluate
+g, r, what = cohorts(N_MEMORY)
+rule_set = rules()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+tracemalloc.start()
+t0 = time.perf_counter()
+evaluate(g, r, rules=rule_set)
+seconds = time.perf_counter() - t0
+_, traced = tracemalloc.get_traced_memory()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"what": what, "visits": g.n_visits, "codes": g.n_codes,
+                  "rss_before": before, "rss_peak": peak, "traced_peak": traced,
+                  "seconds": seconds}))
+"""
+
+
+def run_memory() -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT, str(Path(__file__).parent)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    info: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    gib = 2**30
+    print(
+        f"\n{N_MEMORY:,} vs {N_MEMORY:,} patients ({info['what']}; G {info['visits']:,} "
+        f"visits, {info['codes']:,} codes): evaluate {info['seconds']:.1f} s (tracemalloc on)"
+    )
+    print(
+        f"peak RSS of the whole process {info['rss_peak'] / gib:.2f} GiB (goal < 4 GiB; "
+        f"{info['rss_before'] / gib:.2f} GiB before evaluate, cohorts included); "
+        f"evaluate's own peak allocations (tracemalloc) {info['traced_peak'] / gib:.2f} GiB"
+    )
+    return info
+
+
+def test_bench_evaluate_100k(benchmark: Any) -> None:
+    run_speed(benchmark)
+
+
+def test_bench_memory_1m() -> None:
+    info = run_memory()
+    assert info["rss_peak"] > 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["memory"]:
+        run_speed()
+    run_memory()
