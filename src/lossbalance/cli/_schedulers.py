@@ -176,7 +176,7 @@ def plot_cmd(
     patients: int = typer.Option(400, "--patients", min=20, help="Cohort size of a training run."),
     seed: int = typer.Option(0, "--seed", min=0),
     cohort: Path | None = typer.Option(
-        None, "--cohort", help="Cohort file (data convert output) for a training run."
+        None, "--cohort", help="Cohort file (`data load ... --out`) for a training run."
     ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the trajectory as JSON."),
 ) -> None:
