@@ -61,6 +61,7 @@ PRUNED_AT_ATTR = "pruned_at"
 
 _CLAIMING = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
 _HOST = socket.gethostname()
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class TrialFailed(Exception):
@@ -352,7 +353,9 @@ def run_study(
         study_name: the study's name.
         config: its settings (stored on the study for joining workers).
         workers: worker processes; 1 runs in this process.
-        threads: threads for the whole study (default: CPU count), shared evenly.
+        threads: threads for the whole study (default: CPU count), shared evenly:
+            each worker process gets ``torch.set_num_threads(threads // workers)`` and
+            the same ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS``.
         storage_options: keyword arguments of :func:`open_storage`.
         on_progress: called with the study after trials finish (or every ``poll_s``).
     """
@@ -387,8 +390,18 @@ def run_study(
         )
         for i in range(workers)
     ]
-    for p in procs:
-        p.start()
+    # BLAS / OpenMP pools read these when the child imports numpy or torch
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update({k: str(share) for k in _THREAD_VARS})
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     try:
         while any(p.is_alive() for p in procs):
             if on_progress is not None:
