@@ -87,3 +87,31 @@ def test_plot_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     )
     err = capsys.readouterr().err
     assert "bad.yaml: params.slope" in err and not (tmp_path / "x.png").exists()
+
+
+def test_plot_adaptive_from_a_short_training_run(tmp_path: Path) -> None:
+    import numpy as np
+
+    from lossbalance.data import Cohort
+
+    rng = np.random.default_rng(0)
+    records = [
+        {
+            "age": float(rng.uniform(0, 90)),
+            "sex": "FM"[i % 2],
+            "visits": [[f"C{c}" for c in rng.choice(12, size=3, replace=False)] for _ in range(2)],
+        }
+        for i in range(40)
+    ]
+    cohort = tmp_path / "c.npz"
+    Cohort.from_records(records).save(cohort)
+    out, js = tmp_path / "gn.png", tmp_path / "gn.json"
+    args = ["schedulers", "plot", str(SCHEDULES / "gradnorm.yaml"), "--steps", "3"]
+    assert main([*args, "--cohort", str(cohort), "--out", str(out), "--json", str(js)]) == 0
+    traj = json.loads(js.read_text())
+    assert traj["source"] == "training run"
+    weights = np.array([traj["weights"][t] for t in ("lm", "age", "sex")])
+    assert weights.shape == (3, 3)
+    assert np.allclose(weights.sum(axis=0), 3.0)  # GradNorm renormalises to the term count
+    assert not np.allclose(weights[:, -1], 1.0)  # and the weights moved
+    assert set(traj["losses"]) >= {"lm", "age", "sex"}
