@@ -225,3 +225,14 @@ def test_permuting_patients_visits_and_codes_changes_nothing(
             assert math.isnan(moved[name]), name
         else:
             assert moved[name] == pytest.approx(value, rel=1e-12, abs=1e-12), name
+
+
+def test_coherence_counts_every_kind_as_its_own_code() -> None:
+    # procedure "A" and diagnosis "A" are two codes; both count for coherence
+    g = Cohort.from_records([{"age": 30, "sex": "F", "visits": [["A", ("A", "icd10", "px")]]}])
+    r = Cohort.from_records([{"age": 30, "sex": "F", "visits": [["A"], [("A", "icd10", "px")]]}])
+    res = evaluate(g, r, rules=RULES, floor=False)
+    c = res.generated.coherence
+    assert (c.js, c.top100, c.coverage, c.distinct_codes) == (0.0, 1.0, 1.0, 2)
+    assert c.cooccurrence == 0.0  # R never has both in one visit
+    assert res.generated.validity.dx_codes == 1

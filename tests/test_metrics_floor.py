@@ -95,3 +95,18 @@ def test_real_too_small_to_split() -> None:
 def test_heldout_without_patients() -> None:
     with pytest.raises(LossbalanceError, match="held-out cohort is empty"):
         evaluate(G, R, G.select(np.array([], dtype=np.int64)), rules=RULES)
+
+
+def test_heldout_sample_without_codes_is_allowed() -> None:
+    # H: one patient with codes, three without; G has one patient, so H is subsampled to
+    # one patient; a draw of a codeless patient leaves the floor with nothing to judge
+    g = Cohort.from_records([{"age": 40, "sex": "F", "visits": [["C1", "C2"]]}])
+    h = Cohort.from_records(
+        [{"age": 40, "sex": "F", "visits": [["C1"]]}] + [{"age": 40, "sex": "F", "visits": []}] * 3
+    )
+    seeds = [s for s in range(20) if size_like(h, 1, s)[0].n_codes == 0]
+    res = evaluate(g, g, h, rules=RULES, seed=seeds[0])
+    assert res.floor is not None and res.floor.size.codes == 0
+    flat = res.flat()
+    assert math.isnan(flat["floor_validity"]) and flat["floor_cooccurrence"] == 0.0
+    assert math.isnan(flat["cooccurrence_ratio"])  # the floor's co-occurrence is 0
