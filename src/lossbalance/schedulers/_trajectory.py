@@ -227,7 +227,11 @@ def plot_trajectory(traj: Trajectory, out: str | os.PathLike[str], title: str = 
         ax.plot(x, w, label=term, linewidth=1.6)
     values = np.concatenate([w[w > 0] for w in traj.weights.values()] or [np.ones(1)])
     if values.size and values.max() / max(values.min(), 1e-300) > 100:
-        ax.set_yscale("log")
+        has_zero = any(bool(np.any(w <= 0)) for w in traj.weights.values())
+        if has_zero:  # zeros stay visible: linear below the smallest positive weight
+            ax.set_yscale("symlog", linthresh=float(values.min()))
+        else:
+            ax.set_yscale("log")
     for step, label in traj.switches:
         ax.axvline(step / traj.steps_per_epoch, color="grey", linestyle=":", linewidth=1)
         ax.annotate(
