@@ -1,0 +1,172 @@
+"""One run: train a spec (or take a checkpoint), generate, evaluate, classify the tier.
+
+Training goes through :func:`lossbalance.training.fit_cohort` (the trainer's own run
+wiring: JSONL log, progress bar, checkpoints, resume from ``last.pt``). The final
+evaluation generates ``evaluation.patients`` patients with ``evaluation.sampling``
+(seed ``evaluation.seed``, demographics drawn from R) from the run's ``best.pt``
+(the checkpoint of the trainer's monitored quantity; ``last.pt`` when there is none)
+and scores them with :func:`lossbalance.metrics.evaluate` against R, with H as the floor.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lossbalance._atomic import write_text_atomic
+from lossbalance._errors import LossbalanceError
+from lossbalance.experiment._cohorts import RunData
+from lossbalance.experiment._rundir import (
+    GENERATED_FILE,
+    METRICS_FILE,
+    OUTCOME_FILE,
+    Outcome,
+    RunDir,
+    write_json,
+)
+
+if TYPE_CHECKING:
+    from lossbalance.metrics import MetricsResult
+    from lossbalance.schedulers import WeightScheduler
+    from lossbalance.spec import ExperimentSpec
+
+
+@dataclass(frozen=True)
+class Trained:
+    """What training left: the checkpoint to evaluate and how training went."""
+
+    checkpoint: Path
+    epochs: int
+    steps: int
+    stop_reason: str | None
+    seconds: float
+
+
+def build_schedulers(spec: ExperimentSpec) -> list[WeightScheduler]:
+    """One fresh weight scheduler per schedule of ``spec.losses`` (file schedules read).
+
+    A joint schedule (``terms: [age, sex]``) is built once, for all its terms.
+    """
+    from lossbalance.spec import ScheduleFile
+
+    out = []
+    for term, loss in spec.losses.items():
+        schedule = loss.schedule
+        where = f"{spec.source}: losses.{term}.schedule"
+        try:
+            if isinstance(schedule, ScheduleFile):
+                schedule = schedule.load()
+            out.append(schedule.build(schedule.terms or (term,)))
+        except LossbalanceError as exc:
+            raise LossbalanceError(f"{where}: {exc}") from None
+    return out
+
+
+def train(
+    spec: ExperimentSpec, run: RunDir, data: RunData, *, resume: bool, progress: bool
+) -> Trained:
+    """Train ``spec`` on R into ``run`` (continuing from ``last.pt`` when ``resume``)."""
+    from lossbalance.training import BEST, LAST, fit_cohort
+
+    start = time.perf_counter()
+    trainer = fit_cohort(
+        data.real,
+        spec.model,
+        spec.training,
+        build_schedulers(spec),
+        run.path,
+        resume=resume,
+        progress=progress,
+    )
+    best = run.file(BEST)
+    return Trained(
+        checkpoint=best if best.is_file() else run.file(LAST),
+        epochs=trainer.state.epoch,
+        steps=trainer.state.step,
+        stop_reason=trainer.stop_reason,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def evaluate_checkpoint(
+    checkpoint: Path, spec: ExperimentSpec, data: RunData, run: RunDir | None = None
+) -> MetricsResult:
+    """Generate from ``checkpoint`` as ``spec.evaluation`` says and score against R and H.
+
+    The generated cohort goes to ``run/generated.npz`` when ``run`` is given.
+    """
+    from lossbalance.metrics import evaluate
+    from lossbalance.model import generate
+    from lossbalance.training import load_generator
+
+    ev = spec.evaluation
+    model, _ = load_generator(checkpoint, spec.training.device)
+    generated = generate(
+        model, ev.patients, reference=data.real, sampling=ev.sampling, seed=ev.seed
+    )
+    if run is not None:
+        generated.save(run.file(GENERATED_FILE))
+    try:
+        return evaluate(generated, data.real, data.heldout, top_k=ev.top_k, seed=ev.seed)
+    except LossbalanceError as exc:
+        raise LossbalanceError(f"{checkpoint}: evaluation: {exc}") from None
+
+
+def finish(
+    run: RunDir,
+    spec: ExperimentSpec,
+    metrics: MetricsResult,
+    *,
+    checkpoint: Path,
+    trained: Trained | None,
+    eval_seconds: float,
+) -> Outcome:
+    """Classify the tier and write ``outcome.json``, then ``metrics.json`` (the
+    completion mark, so it goes last)."""
+    from lossbalance.spec import classify_tier
+
+    tier = classify_tier(spec, metrics.flat())
+    outcome = Outcome(
+        status="complete",
+        tier=tier,
+        checkpoint=str(checkpoint),
+        epochs=trained.epochs if trained else None,
+        steps=trained.steps if trained else None,
+        stop_reason=trained.stop_reason if trained else None,
+        train_seconds=round(trained.seconds, 3) if trained else 0.0,
+        eval_seconds=round(eval_seconds, 3),
+    )
+    write_json(run.file(OUTCOME_FILE), outcome)
+    write_text_atomic(run.file(METRICS_FILE), metrics.to_json() + "\n")
+    return outcome
+
+
+def fail(run: RunDir, error: str, trained: Trained | None = None) -> Outcome:
+    """Write the ``outcome.json`` of a run that failed (no metrics: a resume reruns it)."""
+    outcome = Outcome(
+        status="failed",
+        error=error,
+        epochs=trained.epochs if trained else None,
+        steps=trained.steps if trained else None,
+        train_seconds=round(trained.seconds, 3) if trained else 0.0,
+    )
+    write_json(run.file(OUTCOME_FILE), outcome)
+    return outcome
+
+
+def read_metrics(run: RunDir) -> MetricsResult:
+    """The ``metrics.json`` of a complete run (one line when damaged)."""
+    from pydantic import ValidationError
+
+    from lossbalance.metrics import MetricsResult
+
+    path = run.file(METRICS_FILE)
+    try:
+        return MetricsResult.from_json(path.read_bytes())
+    except FileNotFoundError:
+        raise LossbalanceError(f"{path}: not found") from None
+    except ValidationError as exc:
+        first = str(exc).splitlines()[0]
+        raise LossbalanceError(f"{path}: not a valid metrics file ({first})") from None
