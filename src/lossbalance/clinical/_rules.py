@@ -334,6 +334,14 @@ def _whole_prefixes(
 def code_descriptions(table: CodeTable) -> list[str]:
     """A short description of every row of ``table`` where the package knows one ("" else).
 
-    (The dictionary arrives with the simulator's catalogue; until then no descriptions.)
+    The package knows the diagnosis codes of its reference simulator's catalogue
+    (ICD-10-CM codes and their ICD-9-CM equivalents); dotted codes match too.
     """
-    return [""] * len(table)
+    from lossbalance.data._sim_catalogue import catalogue_descriptions
+
+    known = catalogue_descriptions()
+    names = normalize_codes(table.names).tolist()
+    return [
+        known.get((int(s), int(k), c), "")
+        for s, k, c in zip(table.systems.tolist(), table.kinds.tolist(), names, strict=True)
+    ]
