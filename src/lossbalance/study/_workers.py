@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import math
 import multiprocessing
 import os
+import re
 import socket
 import sys
 import time
@@ -70,6 +72,26 @@ class TrialFailed(Exception):
 
 class BudgetClaimed(Exception):
     """The budget was already claimed by lower-numbered trials."""
+
+
+class _ExpectedFailures(logging.Filter):
+    """Optuna logs every failed trial with its traceback; ours need one line or none."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, BudgetClaimed):
+            return False
+        if isinstance(exc, TrialFailed):
+            record.exc_info, record.exc_text = None, None
+        # Optuna's second line after an exception; the first one said it all
+        return not re.fullmatch(r"Trial \d+ failed with value None\.", record.getMessage())
+
+
+def _quiet_expected_failures() -> None:
+    optuna.logging.get_logger("optuna")  # makes sure Optuna's handler exists
+    for handler in logging.getLogger("optuna").handlers:
+        if not any(isinstance(f, _ExpectedFailures) for f in handler.filters):
+            handler.addFilter(_ExpectedFailures())
 
 
 def _json_float(x: float) -> float | None:
@@ -282,6 +304,7 @@ def run_worker(
     """
     set_thread_share(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _quiet_expected_failures()
     study = load_existing_study(storage, study_name, where)
     config = read_config(study)
     problem = build_problem(config.problem, config.problem_options)
