@@ -156,7 +156,7 @@ def load_catalogue() -> Catalogue:
                 (c10, "" if c9 == "-" else c9, text, len(clusters) - 1, weight, lo, hi, row_sex)
             )
     # A fixed, seeded jitter spreads the weights of a family's members (heavier tail).
-    jitter = np.random.default_rng(20240601).lognormal(0.0, 0.6, len(rows))
+    jitter = np.random.default_rng(20240601).lognormal(0.0, 1.1, len(rows))
     cols = list(zip(*rows, strict=True))
     return Catalogue(
         icd10=np.array(cols[0], dtype=np.str_),
@@ -194,7 +194,7 @@ CATALOGUE_TEXT = r"""
 # Chronic clusters: a patient carries them across visits.
 # =====================================================================================
 @cardiometabolic chronic age=18-124
-I10         401.9   w=40 | Essential (primary) hypertension
+I10         401.9   w=60 | Essential (primary) hypertension
 E78.5       272.4   w=22 | Hyperlipidemia, unspecified
 E78.00      272.0   w=6  | Pure hypercholesterolemia, unspecified
 E78.1       272.1   w=2  | Pure hyperglyceridemia
