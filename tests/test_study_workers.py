@@ -209,3 +209,21 @@ def test_sigkill_a_worker_mid_trial_on_postgres(postgres_url: str) -> None:
                 p.kill()
                 p.wait()
         optuna.delete_study(study_name=name, storage=storage)
+
+
+def test_expected_failures_log_one_line_or_none() -> None:
+    import logging
+
+    from lossbalance.study._workers import TrialFailed, _ExpectedFailures
+
+    def record(msg: str, exc: BaseException | None) -> logging.LogRecord:
+        info = (type(exc), exc, None) if exc is not None else None
+        return logging.LogRecord("optuna", logging.WARNING, __file__, 1, msg, None, info)
+
+    keep = _ExpectedFailures()
+    assert not keep.filter(record("Trial 3 failed ...", BudgetClaimed("claimed")))
+    failed = record("Trial 4 failed ... TrialFailed('loss is NaN')", TrialFailed("loss is NaN"))
+    assert keep.filter(failed) and failed.exc_info is None
+    assert not keep.filter(record("Trial 4 failed with value None.", None))
+    assert keep.filter(record("Trial 5 failed with value [nan, 0.5].", None))
+    assert keep.filter(record("Trial 6 failed ...", ValueError("unexpected")))
