@@ -156,7 +156,7 @@ def load_catalogue() -> Catalogue:
                 (c10, "" if c9 == "-" else c9, text, len(clusters) - 1, weight, lo, hi, row_sex)
             )
     # A fixed, seeded jitter spreads the weights of a family's members (heavier tail).
-    jitter = np.random.default_rng(20240601).lognormal(0.0, 1.1, len(rows))
+    jitter = np.clip(np.random.default_rng(20240601).lognormal(0.0, 1.1, len(rows)), 0.05, 3.0)
     cols = list(zip(*rows, strict=True))
     return Catalogue(
         icd10=np.array(cols[0], dtype=np.str_),
