@@ -268,7 +268,8 @@ def test_truncated_categories_get_an_edit_only_when_it_holds_for_the_whole_categ
         "Newborn_Only",
     ]
     # ICD-9-CM procedures truncated to two digits: 68 (hysterectomy etc.) female-only,
-    # 70 (vagina and cul-de-sac) is not (70.6x vaginal construction holds male codes).
+    # 70 (vagina and cul-de-sac) is not: the MCE leaves 70.63-70.64 (vaginal construction
+    # and reconstruction with graft) unedited.
     p9 = rules.edits_for(_table(["68", "70", "60"], 0, 1))
     assert p9.sex_only.tolist() == [0, SEX_ANY, 1]
 
