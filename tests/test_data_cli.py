@@ -169,11 +169,6 @@ def test_split_demo_counts(mimic3_dir: Path, tmp_path: Path) -> None:
     assert (Cohort.load(train).n_patients, Cohort.load(held).n_patients) == (80, 20)
 
 
-@pytest.mark.xfail(
-    raises=NotImplementedError,
-    strict=False,
-    reason="lossbalance.data.simulate is being written by another helper (data/_simulator.py)",
-)
 def test_simulate_then_describe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sim.npz"
     assert main(["data", "simulate", "--patients", "300", "--seed", "5", "--out", str(out)]) == 0

@@ -65,12 +65,7 @@ class DataConfig(BaseModel):
         from lossbalance.data import simulate
 
         assert self.simulate is not None
-        try:
-            return simulate(self.simulate.patients, self.simulate.seed, self.simulate.system)
-        except NotImplementedError:
-            raise LossbalanceError(
-                "data.simulate: the simulator is not available yet; use data.cohort"
-            ) from None
+        return simulate(self.simulate.patients, self.simulate.seed, self.simulate.system)
 
 
 class LossSpec(BaseModel):

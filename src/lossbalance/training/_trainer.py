@@ -84,13 +84,7 @@ def clinical_edits(vocab: Vocabulary) -> CodeEdits:
     """The package's default clinical edits for the vocabulary's code table."""
     from lossbalance.clinical import default_rules
 
-    try:
-        return default_rules().edits_for(vocab.code_table)
-    except NotImplementedError:
-        raise LossbalanceError(
-            "validity: the validity term needs clinical rules, and the built-in rule "
-            "tables are not available; pass edits= explicitly"
-        ) from None
+    return default_rules().edits_for(vocab.code_table)
 
 
 def default_evaluator(train: Cohort, heldout: Cohort | None) -> Evaluator:
