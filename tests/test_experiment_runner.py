@@ -211,6 +211,11 @@ def test_resume_after_an_interrupt_does_not_retrain(
     fits.clear()
     again = run_experiment(spec, out, resume=True, progress=False)
     assert fits == [] and all(r.reused for r in again.runs)
+    # the tier of a reused run comes from its metrics and the spec, not from outcome.json
+    (out / "main/outcome.json").unlink()
+    again = run_experiment(spec, out, resume=True, progress=False)
+    assert fits == [] and again.run("main").outcome.tier == "bad"
+    assert [r.run for r in again.runs][1:] == ["fallbacks/bad/heavier", "fallbacks/bad/no-dups"]
 
 
 def test_crash_mid_training_resumes_from_last_checkpoint(

@@ -207,13 +207,17 @@ class _Runner:
         A failure of a ``critical`` run (baseline, main) stops the experiment; a variant's
         failure is recorded and the plan goes on.
         """
-        from lossbalance.spec import dump_spec
+        from lossbalance.spec import classify_tier, dump_spec
 
         run = RunDir(self.out, run_id)
         role = lineage.role
         if self.resume and run.is_complete(lineage.spec_digest):
-            outcome = run.outcome or Outcome(status="complete")
-            result = RunResult(run_id, label, lineage, outcome, read_metrics(run), reused=True)
+            # the tier comes from the metrics and this spec's tiers, not from the old file
+            metrics = read_metrics(run)
+            outcome = (run.outcome or Outcome(status="complete")).model_copy(
+                update={"status": "complete", "tier": classify_tier(spec, metrics.flat())}
+            )
+            result = RunResult(run_id, label, lineage, outcome, metrics, reused=True)
             self.set_status(run_id, role, label, "complete", "reused (resume)")
             self.say(f"[bold]{run_id}[/]: complete, reused (tier {outcome.tier or 'none'})")
             return self._ended(result)
