@@ -120,3 +120,12 @@ def test_threads_do_not_change_the_numbers() -> None:
     one = evaluate(g, r, rules=RULES, threads=1)
     two = evaluate(g, r, rules=RULES, threads=2)
     assert one.to_json() == two.to_json()
+
+
+def test_default_threads_respects_omp_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lossbalance.metrics._evaluate import default_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert default_threads() == 1
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert 1 <= default_threads() <= 2

@@ -29,6 +29,19 @@ def _size(c: Cohort) -> CohortSize:
     return CohortSize(patients=c.n_patients, visits=c.n_visits, codes=c.n_codes)
 
 
+def default_threads() -> int:
+    """Up to 2 threads, fewer when the process may use fewer CPUs (its affinity) or when
+    ``OMP_NUM_THREADS`` gives it a smaller share (as study workers do)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    share = os.environ.get("OMP_NUM_THREADS", "")
+    if share.isdigit() and int(share) > 0:
+        cpus = min(cpus, int(share))
+    return max(1, min(2, cpus))
+
+
 class _Pool:
     """A thread pool's ``map``, or a plain loop for one thread (profilers see through it)."""
 
@@ -114,7 +127,8 @@ def evaluate(
             ``cooccurrence_ratio`` / ``coherence`` are NaN).
         seed: seeds the split of R and the sizing of H.
         top_codes: how many top offending codes each list reports.
-        threads: worker threads (default: up to 2); the numbers never depend on it.
+        threads: worker threads (default :func:`default_threads`: up to 2, capped by the
+            CPU affinity and ``OMP_NUM_THREADS``); the numbers never depend on it.
 
     Raises:
         LossbalanceError: an empty cohort (no code at all), a cohort with a code system
@@ -141,7 +155,7 @@ def evaluate(
 
     cohorts = [generated, real] + ([heldout] if floor and heldout is not None else [])
     space = CodeSpace.union(*cohorts)
-    n_threads = min(2, os.cpu_count() or 1) if threads is None else max(1, threads)
+    n_threads = default_threads() if threads is None else max(1, threads)
     with _Pool(n_threads) as pool:
         # numpy and scipy.sparse release the GIL in the heavy steps, so the cohorts are
         # worked on side by side; each number is computed exactly as in one thread.
