@@ -34,3 +34,14 @@ def test_missing_folder_is_named(tmp_path: Path) -> None:
 
 def test_error_message_is_one_line() -> None:
     assert str(LossbalanceError("a\nb  c")) == "a b c"
+
+
+def test_output_gets_usual_permissions(tmp_path: Path) -> None:
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        target = write_text_atomic(tmp_path / "out.txt", "x")
+    finally:
+        os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o644
