@@ -8,6 +8,7 @@ output folder is checked before any work starts.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,6 +78,15 @@ def _first_error(what: str, exc: ValidationError) -> str:
     return f"{what}: {loc}: {err['msg']}"
 
 
+def _load(load: Callable[[], Cohort], source: str, out: Path | None) -> None:
+    """The tail every ``load`` command shares: check ``out``, load (timed), report, save."""
+    if out is not None:
+        check_output_path(out)
+    start = time.perf_counter()
+    cohort = load()
+    _report(cohort, source, out, time.perf_counter() - start)
+
+
 def _report(cohort: Cohort, source: str, out: Path | None, seconds: float) -> None:
     console = _console()
     console.print(
@@ -140,11 +150,7 @@ def load_mimic3_cmd(
     from lossbalance.data import load_mimic3
 
     options = _options(procedures, truncate, min_visits, max_codes, keep_duplicates, system)
-    if out is not None:
-        check_output_path(out)
-    start = time.perf_counter()
-    cohort = load_mimic3(path, options)
-    _report(cohort, str(path), out, time.perf_counter() - start)
+    _load(lambda: load_mimic3(path, options), str(path), out)
 
 
 @load_app.command("mimic4")
@@ -162,11 +168,7 @@ def load_mimic4_cmd(
     from lossbalance.data import load_mimic4
 
     options = _options(procedures, truncate, min_visits, max_codes, keep_duplicates, system)
-    if out is not None:
-        check_output_path(out)
-    start = time.perf_counter()
-    cohort = load_mimic4(path, options)
-    _report(cohort, str(path), out, time.perf_counter() - start)
+    _load(lambda: load_mimic4(path, options), str(path), out)
 
 
 def _table_columns(pairs: list[str], fixed_system: System | None) -> TableColumns:
@@ -217,11 +219,7 @@ def load_table_cmd(
 
     columns = _table_columns(column, fixed_system)
     options = _options(procedures, truncate, min_visits, max_codes, keep_duplicates, system)
-    if out is not None:
-        check_output_path(out)
-    start = time.perf_counter()
-    cohort = load_table(codes, patients, columns, options)
-    _report(cohort, f"{codes} + {patients}", out, time.perf_counter() - start)
+    _load(lambda: load_table(codes, patients, columns, options), f"{codes} + {patients}", out)
 
 
 @data_app.command("describe")
