@@ -6,26 +6,17 @@ import os
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from lossbalance._errors import LossbalanceError
-from lossbalance.data._build import build_cohort, parse_sexes, parse_systems
-from lossbalance.data._cohort import KINDS, Cohort
-from lossbalance.data._io import (
-    find_table,
-    header,
-    parse_dates,
-    parse_numbers,
-    progress,
-    read_table,
-    require_table,
-    resolve_columns,
-)
+from lossbalance.data._build import parse_systems
+from lossbalance.data._cohort import Cohort
+from lossbalance.data._io import find_table, parse_numbers
 from lossbalance.data._mimic_common import (
-    events_from,
-    match_codes,
-    require_times,
-    rows_of,
-    unique_index,
+    cohort_from_codes,
+    read_admissions,
+    read_patients,
+    read_tables,
 )
 from lossbalance.data._options import LoadOptions
 
@@ -35,7 +26,6 @@ _PATIENT_COLS = {
     "anchor_age": "anchor_age",
     "anchor_year": "anchor_year",
 }
-_ADMISSION_COLS = {"subject_id": "subject_id", "hadm_id": "hadm_id", "admittime": "admittime"}
 _CODE_COLS = {
     "subject_id": "subject_id",
     "hadm_id": "hadm_id",
@@ -77,63 +67,40 @@ def load_mimic4(path: str | os.PathLike[str], options: LoadOptions | None = None
     if not root.is_dir():
         raise LossbalanceError(f"{root}: MIMIC-IV folder not found")
     hosp = _hosp_folder(root)
-    files = {
-        "patients": require_table(hosp, "patients"),
-        "admissions": require_table(hosp, "admissions"),
-        "diagnoses": require_table(hosp, "diagnoses_icd"),
-    }
-    if opts.include_procedures:
-        px = find_table(hosp, "procedures_icd")
-        if px is not None:
-            files["procedures"] = px
-    wanted = {
-        "patients": _PATIENT_COLS,
-        "admissions": _ADMISSION_COLS,
-        "diagnoses": _CODE_COLS,
-        "procedures": _CODE_COLS,
-    }
-    cols = {
-        name: resolve_columns(f, header(f), wanted[name], required=list(wanted[name]))
-        for name, f in files.items()
-    }
-    with progress(list(files.values()), "reading MIMIC-IV") as task_for:
-        frames = {name: read_table(f, cols[name], task_for(f)) for name, f in files.items()}
+    tables = read_tables(
+        hosp,
+        ("patients", "admissions", "diagnoses_icd", "procedures_icd"),
+        _PATIENT_COLS,
+        _CODE_COLS,
+        opts.include_procedures,
+        "reading MIMIC-IV",
+    )
+    patients, sex = read_patients(tables)
+    pf, pcols, pframe = tables.files["patients"], tables.cols["patients"], tables.frames["patients"]
+    anchor_age = parse_numbers(pframe["anchor_age"], pf, pcols["anchor_age"])
+    anchor_year = parse_numbers(pframe["anchor_year"], pf, pcols["anchor_year"])
+    admissions = read_admissions(tables, patients)
 
-    pf, af = files["patients"], files["admissions"]
-    pframe = frames["patients"]
-    patients = unique_index(pframe["subject_id"], pf, cols["patients"]["subject_id"])
-    sex = parse_sexes(pframe["gender"], pf, cols["patients"]["gender"])
-    anchor_age = parse_numbers(pframe["anchor_age"], pf, cols["patients"]["anchor_age"])
-    anchor_year = parse_numbers(pframe["anchor_year"], pf, cols["patients"]["anchor_year"])
-    admissions = unique_index(frames["admissions"]["hadm_id"], af, cols["admissions"]["hadm_id"])
-    admit = parse_dates(frames["admissions"]["admittime"], af, cols["admissions"]["admittime"])
-    require_times(admit, admissions, af, cols["admissions"]["admittime"])
-
-    adm_patient = rows_of(patients, frames["admissions"]["subject_id"])
-    admit_year = admit.astype("datetime64[Y]").astype(np.int64) + 1970
+    adm_patient = admissions.patient
+    admit_year = admissions.time.astype("datetime64[Y]").astype(np.int64) + 1970
     known = adm_patient >= 0
-    age = np.full(len(admit), np.nan)
+    age = np.full(len(admissions.time), np.nan)
     age[known] = anchor_age[adm_patient[known]] + (
         admit_year[known] - anchor_year[adm_patient[known]]
     )
 
-    parts = []
-    for name, kind in (("diagnoses", "dx"), ("procedures", "px")):
-        if name not in frames:
-            continue
-        frame = frames[name]
-        systems = parse_systems(frame["icd_version"], files[name], cols[name]["icd_version"])
-        parts.append(
-            match_codes(
-                frame, files[name], cols[name], patients, admissions, systems, KINDS.index(kind)
-            )
-        )
-    events = events_from(parts, admit.astype(np.int64).astype(np.float64), age)
-    no_age = np.isnan(events.visit_age)
-    if no_age.any():
-        pid = patients[int(events.patient[np.flatnonzero(no_age)[0]])]
-        raise LossbalanceError(
-            f"{pf}: columns {cols['patients']['anchor_age']!r}/"
-            f"{cols['patients']['anchor_year']!r} are empty for patient {pid!r}"
-        )
-    return build_cohort(events, patients.to_numpy(dtype=str), sex, opts, str(root))
+    def systems(name: str) -> npt.NDArray[np.uint8]:
+        column = tables.cols[name]["icd_version"]
+        return parse_systems(tables.frames[name]["icd_version"], tables.files[name], column)
+
+    return cohort_from_codes(
+        tables,
+        patients,
+        sex,
+        admissions,
+        age,
+        systems,
+        f"columns {pcols['anchor_age']!r}/{pcols['anchor_year']!r} are",
+        opts,
+        str(root),
+    )

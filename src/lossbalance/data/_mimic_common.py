@@ -1,7 +1,9 @@
-"""Pieces the MIMIC-III and MIMIC-IV loaders share: id lookups and code tables to events."""
+"""Pieces the MIMIC-III and MIMIC-IV loaders share: reading the four tables, id lookups,
+admissions, and code tables to events and the cohort."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +12,19 @@ import numpy.typing as npt
 import pandas as pd
 
 from lossbalance._errors import LossbalanceError
-from lossbalance.data._build import Events, normalise_codes
-from lossbalance.data._io import parse_numbers
+from lossbalance.data._build import Events, build_cohort, normalise_codes, parse_sexes
+from lossbalance.data._cohort import KINDS, Cohort
+from lossbalance.data._io import (
+    find_table,
+    header,
+    parse_dates,
+    parse_numbers,
+    progress,
+    read_table,
+    require_table,
+    resolve_columns,
+)
+from lossbalance.data._options import LoadOptions
 
 _SEQ_STRIDE = 1e9
 """Procedures sort after diagnoses within a visit: seq = kind * stride + seq_num."""
@@ -117,3 +130,137 @@ def require_times(
         raise LossbalanceError(
             f"{path}: column {column!r} is empty for admission {ids[row]!r} (data row {row + 1})"
         )
+
+
+ADMISSION_COLS = {"subject_id": "subject_id", "hadm_id": "hadm_id", "admittime": "admittime"}
+"""The admissions columns both MIMIC versions read (same names in III and IV)."""
+
+
+@dataclass
+class MimicTables:
+    """The tables of one MIMIC load, read: file, resolved column names and frame by table.
+
+    Keys: ``patients``, ``admissions``, ``diagnoses`` and (when asked for and present)
+    ``procedures``.
+    """
+
+    files: dict[str, Path]
+    cols: dict[str, dict[str, str]]
+    frames: dict[str, pd.DataFrame]
+
+
+def read_tables(
+    folder: Path,
+    names: tuple[str, str, str, str],
+    patient_cols: dict[str, str],
+    code_cols: dict[str, str],
+    include_procedures: bool,
+    label: str,
+) -> MimicTables:
+    """Find and read the patients, admissions, diagnoses (and procedures) tables.
+
+    Args:
+        folder: the folder holding the tables.
+        names: the file names (no suffix) of patients, admissions, diagnoses, procedures.
+        patient_cols: field -> expected column of the patients table.
+        code_cols: field -> expected column of both code tables.
+        include_procedures: also read the procedures table when the folder has one.
+        label: the progress bar's text.
+    """
+    keys = ("patients", "admissions", "diagnoses")
+    files = {key: require_table(folder, name) for key, name in zip(keys, names, strict=False)}
+    if include_procedures:
+        px = find_table(folder, names[3])
+        if px is not None:
+            files["procedures"] = px
+    wanted = {
+        "patients": patient_cols,
+        "admissions": ADMISSION_COLS,
+        "diagnoses": code_cols,
+        "procedures": code_cols,
+    }
+    cols = {
+        name: resolve_columns(f, header(f), wanted[name], required=list(wanted[name]))
+        for name, f in files.items()
+    }
+    with progress(list(files.values()), label) as task_for:
+        frames = {name: read_table(f, cols[name], task_for(f)) for name, f in files.items()}
+    return MimicTables(files, cols, frames)
+
+
+def read_patients(tables: MimicTables) -> tuple[pd.Index, npt.NDArray[np.uint8]]:
+    """The patient ids (unique) and their sexes."""
+    path, cols, frame = tables.files["patients"], tables.cols["patients"], tables.frames["patients"]
+    patients = unique_index(frame["subject_id"], path, cols["subject_id"])
+    return patients, parse_sexes(frame["gender"], path, cols["gender"])
+
+
+@dataclass
+class Admissions:
+    """The admissions table: ids (unique), times (all present), and patient rows."""
+
+    ids: pd.Index
+    time: npt.NDArray[np.datetime64]
+    patient: npt.NDArray[np.int64]
+    """Row of each admission's patient in the patient index; -1 where absent."""
+
+
+def read_admissions(tables: MimicTables, patients: pd.Index) -> Admissions:
+    """Index the admissions and match them to ``patients``."""
+    path, cols, frame = (
+        tables.files["admissions"],
+        tables.cols["admissions"],
+        tables.frames["admissions"],
+    )
+    ids = unique_index(frame["hadm_id"], path, cols["hadm_id"])
+    admit = parse_dates(frame["admittime"], path, cols["admittime"])
+    require_times(admit, ids, path, cols["admittime"])
+    return Admissions(ids, admit, rows_of(patients, frame["subject_id"]))
+
+
+def cohort_from_codes(
+    tables: MimicTables,
+    patients: pd.Index,
+    sex: npt.NDArray[np.uint8],
+    admissions: Admissions,
+    age: npt.NDArray[np.float64],
+    systems: Callable[[str], npt.NDArray[np.uint8]],
+    age_source: str,
+    options: LoadOptions,
+    source: str,
+) -> Cohort:
+    """The code tables matched to patients and admissions, built into the cohort.
+
+    Args:
+        tables: the read tables.
+        patients: the patient ids, with ``sex`` their sexes.
+        sex: see ``patients``.
+        admissions: the read admissions.
+        age: the patient's age at each admission (NaN where unknown).
+        systems: the code system of each row of the named code table.
+        age_source: the column(s) that give ages, for the error on a visit without an
+            age (``"column 'dob' is"``).
+        options: the load options.
+        source: the cohort's source (the folder).
+    """
+    parts = [
+        match_codes(
+            tables.frames[name],
+            tables.files[name],
+            tables.cols[name],
+            patients,
+            admissions.ids,
+            systems(name),
+            KINDS.index(kind),
+        )
+        for name, kind in (("diagnoses", "dx"), ("procedures", "px"))
+        if name in tables.frames
+    ]
+    events = events_from(parts, admissions.time.astype(np.int64).astype(np.float64), age)
+    no_age = np.isnan(events.visit_age)
+    if no_age.any():
+        pid = patients[int(events.patient[np.flatnonzero(no_age)[0]])]
+        raise LossbalanceError(
+            f"{tables.files['patients']}: {age_source} empty for patient {pid!r}"
+        )
+    return build_cohort(events, patients.to_numpy(dtype=str), sex, options, source)
