@@ -6,6 +6,7 @@ Outside CI a missing file or server skips the test; in CI (``CI`` set) it fails.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,15 @@ def postgres_url() -> str:
     except Exception as exc:  # any connection failure
         _unavailable(f"PostgreSQL at {POSTGRES_URL} unreachable: {type(exc).__name__}")
     return POSTGRES_URL
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread for a module (``pytestmark = pytest.mark.usefixtures(...)``):
+    tiny models gain nothing from threads; on a shared machine they only stall."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from _builders import tiny_cohort
 from lossbalance._errors import LossbalanceError
 from lossbalance.data import Cohort
 from lossbalance.model import (
@@ -28,30 +29,12 @@ from lossbalance.model import (
 TINY = GeneratorConfig(d_model=16, ffn_dim=32, attention_heads=2, max_length=48, dropout=0.0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models gain nothing from threads; on a shared machine they only stall."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def make_cohort(n: int = 24, n_codes: int = 12, seed: int = 0) -> Cohort:
-    rng = np.random.default_rng(seed)
-    recs = []
-    for i in range(n):
-        visits = [
-            [f"C{c}" for c in rng.choice(n_codes, size=int(rng.integers(1, 4)), replace=False)]
-            for _ in range(int(rng.integers(1, 4)))
-        ]
-        recs.append({"age": float(rng.uniform(0, 90)), "sex": "FM"[i % 2], "visits": visits})
-    return Cohort.from_records(recs)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
 def setup() -> tuple[Cohort, Vocabulary, Generator]:
-    cohort = make_cohort()
+    cohort = tiny_cohort(n=24)
     vocab = Vocabulary.build(cohort)
     torch.manual_seed(0)
     return cohort, vocab, Generator(TINY, vocab)
@@ -138,7 +121,7 @@ def test_shared_parameters_reach_every_term(setup) -> None:
 
 
 def test_default_size_is_about_one_million() -> None:
-    cohort = make_cohort(n=300, n_codes=300, seed=3)
+    cohort = tiny_cohort(n=300, n_codes=300, seed=3)
     vocab = Vocabulary.build(cohort)
     n = Generator(GeneratorConfig(), vocab).num_parameters()
     assert 700_000 < n < 1_300_000
@@ -154,7 +137,7 @@ def test_config_rejects_bad_values() -> None:
 
 
 def test_visit_rules_ban_exactly() -> None:
-    cohort = make_cohort()
+    cohort = tiny_cohort(n=24)
     vocab = Vocabulary.build(cohort)
     a, b = vocab.code_offset, vocab.code_offset + 1
     rules = VisitRules(vocab, forbid_duplicates=True, max_visits=2, max_codes_per_visit=2)
@@ -179,7 +162,7 @@ def test_visit_rules_ban_exactly() -> None:
 
 
 def test_sequences_to_cohort_exact() -> None:
-    cohort = make_cohort()
+    cohort = tiny_cohort(n=24)
     vocab = Vocabulary.build(cohort)
     a, b, c = (vocab.code_offset + i for i in range(3))
     seqs = np.array(

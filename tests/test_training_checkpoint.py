@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from _builders import tiny_cohort
 from lossbalance._errors import LossbalanceError
 from lossbalance.data import Cohort
 from lossbalance.model import GeneratorConfig, generate
@@ -32,25 +33,7 @@ TINY = GeneratorConfig(d_model=16, ffn_dim=32, attention_heads=2, max_length=48,
 FAST = TrainerConfig(epochs=4, batch_size=8, val_fraction=0.25, device="cpu")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models gain nothing from threads; on a shared machine they only stall."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def make_cohort(n: int = 40, n_codes: int = 12, seed: int = 0) -> Cohort:
-    rng = np.random.default_rng(seed)
-    recs = []
-    for i in range(n):
-        visits = [
-            [f"C{c}" for c in rng.choice(n_codes, size=int(rng.integers(1, 4)), replace=False)]
-            for _ in range(int(rng.integers(1, 4)))
-        ]
-        recs.append({"age": float(rng.uniform(0, 90)), "sex": "FM"[i % 2], "visits": visits})
-    return Cohort.from_records(recs)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class NoParams(SchedulerParams):
@@ -93,7 +76,7 @@ class WeightLog(JsonlLogger):
 
 def make_trainer(out: Path, cohort: Cohort | None = None, log: WeightLog | None = None) -> Trainer:
     return Trainer.from_cohort(
-        cohort or make_cohort(),
+        cohort or tiny_cohort(),
         TINY,
         FAST,
         [Wobble(["age"]), create("fixed", ["sex"], {"weight": 0.2})],
@@ -171,10 +154,10 @@ def test_corrupted_and_truncated_checkpoints_refused(tmp_path: Path) -> None:
 def test_checkpoint_from_another_vocabulary_refused(tmp_path: Path) -> None:
     t = make_trainer(tmp_path / "a")
     t.fit(until_epoch=1)
-    other = make_trainer(tmp_path / "b", cohort=make_cohort(n_codes=20, seed=1))
+    other = make_trainer(tmp_path / "b", cohort=tiny_cohort(n_codes=20, seed=1))
     with pytest.raises(LossbalanceError, match=r"last\.pt: checkpoint was trained on another"):
         other.load_checkpoint(tmp_path / "a" / "last.pt")
-    fewer = Trainer.from_cohort(make_cohort(), TINY, FAST, [Wobble(["age"])])
+    fewer = Trainer.from_cohort(tiny_cohort(), TINY, FAST, [Wobble(["age"])])
     with pytest.raises(LossbalanceError, match="weight schedulers"):
         fewer.load_checkpoint(tmp_path / "a" / "last.pt")
 

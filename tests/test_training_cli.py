@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
+from _builders import tiny_cohort
 from lossbalance.cli import main
 from lossbalance.data import Cohort
 from lossbalance.training import JsonlLogger, load_checkpoint, load_run_config
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models gain nothing from threads; on a shared machine they only stall."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def make_cohort(n: int = 30, n_codes: int = 10, seed: int = 0) -> Cohort:
-    rng = np.random.default_rng(seed)
-    recs = []
-    for i in range(n):
-        visits = [
-            [f"C{c}" for c in rng.choice(n_codes, size=int(rng.integers(1, 4)), replace=False)]
-            for _ in range(int(rng.integers(1, 3)))
-        ]
-        recs.append({"age": float(rng.uniform(0, 90)), "sex": "FM"[i % 2], "visits": visits})
-    return Cohort.from_records(recs)
+make_cohort = partial(tiny_cohort, n=30, n_codes=10, max_visits=2)
 
 
 def write_config(tmp_path: Path, **overrides: object) -> Path:

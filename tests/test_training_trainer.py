@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from _builders import tiny_cohort
 from lossbalance._errors import LossbalanceError
 from lossbalance.clinical import SEX_ANY, CodeEdits
 from lossbalance.data import Cohort
@@ -29,25 +30,7 @@ TINY = GeneratorConfig(d_model=16, ffn_dim=32, attention_heads=2, max_length=48,
 FAST = TrainerConfig(epochs=2, batch_size=8, val_fraction=0.25, device="cpu")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models gain nothing from threads; on a shared machine they only stall."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def make_cohort(n: int = 40, n_codes: int = 12, seed: int = 0) -> Cohort:
-    rng = np.random.default_rng(seed)
-    recs = []
-    for i in range(n):
-        visits = [
-            [f"C{c}" for c in rng.choice(n_codes, size=int(rng.integers(1, 4)), replace=False)]
-            for _ in range(int(rng.integers(1, 4)))
-        ]
-        recs.append({"age": float(rng.uniform(0, 90)), "sex": "FM"[i % 2], "visits": visits})
-    return Cohort.from_records(recs)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class Recorder(Callback):
@@ -124,7 +107,7 @@ def fixed(term: str, w: float) -> WeightScheduler:
 
 
 def test_weights_logged_and_unowned_terms_weigh_one() -> None:
-    t = Trainer.from_cohort(make_cohort(), TINY, FAST, [fixed("age", 0.01)])
+    t = Trainer.from_cohort(tiny_cohort(), TINY, FAST, [fixed("age", 0.01)])
     state = t.fit()
     assert state.weights == {"lm": 1.0, "age": 0.01, "sex": 1.0}
     assert state.step == 2 * t.state.steps_per_epoch == 2 * 4  # 30 training patients / 8
@@ -135,7 +118,7 @@ def test_weights_logged_and_unowned_terms_weigh_one() -> None:
 def test_step_equals_manual_weighted_step() -> None:
     """One trainer step == AdamW on lm + 0.3 age + 0.2 sex, computed by hand."""
     cfg = FAST.model_copy(update={"grad_clip": None, "warmup_fraction": 0.0})
-    t = Trainer.from_cohort(make_cohort(), TINY, cfg, [fixed("age", 0.3), fixed("sex", 0.2)])
+    t = Trainer.from_cohort(tiny_cohort(), TINY, cfg, [fixed("age", 0.3), fixed("sex", 0.2)])
     manual = copy.deepcopy(t.model)
     opt = torch.optim.AdamW(manual.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     batch = next(t.train_batches.batches(cfg.seed, 0))
@@ -154,7 +137,7 @@ def test_hook_order_and_gradient_schedulers() -> None:
     spy = Spy(["age", "sex"])
     cfg = FAST.model_copy(update={"eval_every": 2, "eval_patients": 4})
     t = Trainer.from_cohort(
-        make_cohort(),
+        tiny_cohort(),
         TINY,
         cfg,
         [spy],
@@ -189,7 +172,7 @@ def test_hook_order_and_gradient_schedulers() -> None:
 
 
 def test_validation_loss_matches_manual_mean() -> None:
-    t = Trainer.from_cohort(make_cohort(), TINY, FAST)
+    t = Trainer.from_cohort(tiny_cohort(), TINY, FAST)
     vals = t.validation_losses()
     t.model.eval()
     assert len(t.val_batches.encoded) == 10  # 25% of 40, in batches of 8 and 2
@@ -205,7 +188,7 @@ def test_validation_loss_matches_manual_mean() -> None:
 
 def test_early_stopping_on_plateau(tmp_path: Path) -> None:
     cfg = FAST.model_copy(update={"epochs": 6, "patience": 2, "min_delta": 100.0})
-    t = Trainer.from_cohort(make_cohort(), TINY, cfg, out_dir=tmp_path)
+    t = Trainer.from_cohort(tiny_cohort(), TINY, cfg, out_dir=tmp_path)
     state = t.fit()
     # epoch 0 sets the best; epochs 1 and 2 do not beat it by 100: stop after 3 epochs
     assert state.epoch == 3 and t.best_epoch == 0
@@ -227,14 +210,14 @@ def test_monitor_on_a_metric() -> None:
         }
     )
     t = Trainer.from_cohort(
-        make_cohort(), TINY, cfg, evaluator=lambda g: {"validity": next(values)}
+        tiny_cohort(), TINY, cfg, evaluator=lambda g: {"validity": next(values)}
     )
     t.fit()
     assert t.best_epoch == 1 and t.best_value == 0.7 and t.bad_epochs == 1
 
 
 def test_validity_term_with_hand_made_edits() -> None:
-    cohort = make_cohort()
+    cohort = tiny_cohort()
     n = len(cohort.code_table)
     min_age = np.zeros(n, np.int16)
     max_age = np.full(n, 124, np.int16)
@@ -262,7 +245,7 @@ def test_non_finite_loss_stops_and_keeps_last_checkpoint(tmp_path: Path) -> None
                 with torch.no_grad():
                     trainer.model.sex_head.weight.fill_(float("nan"))
 
-    t = Trainer.from_cohort(make_cohort(), TINY, FAST, out_dir=tmp_path, callbacks=[Poison()])
+    t = Trainer.from_cohort(tiny_cohort(), TINY, FAST, out_dir=tmp_path, callbacks=[Poison()])
     spe = t.state.steps_per_epoch
     with pytest.raises(LossbalanceError, match=rf"loss term 'sex' is nan at step {spe + 1} "):
         t.fit()
@@ -272,10 +255,10 @@ def test_non_finite_loss_stops_and_keeps_last_checkpoint(tmp_path: Path) -> None
 
 
 def test_bad_input() -> None:
-    tiny = make_cohort(n=1)
+    tiny = tiny_cohort(n=1)
     with pytest.raises(LossbalanceError, match="too small to split"):
         Trainer.from_cohort(tiny, TINY, FAST)
-    cohort = make_cohort()
+    cohort = tiny_cohort()
     with pytest.raises(LossbalanceError, match=r"losses\.validity: the model has no loss term"):
         Trainer.from_cohort(cohort, TINY, FAST, [fixed("validity", 1.0)])
     with pytest.raises(LossbalanceError, match="owned by two schedulers"):
@@ -291,7 +274,7 @@ def test_bad_input() -> None:
 def test_jsonl_log(tmp_path: Path) -> None:
     log = tmp_path / "log.jsonl"
     t = Trainer.from_cohort(
-        make_cohort(), TINY, FAST, [fixed("sex", 0.2)], callbacks=[JsonlLogger(log)]
+        tiny_cohort(), TINY, FAST, [fixed("sex", 0.2)], callbacks=[JsonlLogger(log)]
     )
     state = t.fit()
     recs = JsonlLogger.read(log)
