@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from lossbalance._errors import LossbalanceError
-from lossbalance.cli import _data, _evaluate, _experiment, _run, _schedulers, _study, _train
+from lossbalance.cli import _data, _evaluate, _run, _schedulers, _spec, _study, _train
 
 app = typer.Typer(
     name="lossbalance",
@@ -36,7 +36,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for _module in (_data, _evaluate, _train, _schedulers, _experiment, _run, _study):
+for _module in (_data, _evaluate, _train, _schedulers, _spec, _run, _study):
     _module.register(app)
 
 

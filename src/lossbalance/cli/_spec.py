@@ -1,4 +1,4 @@
-"""CLI commands: ``spec validate``, ``spec schema`` (the runner's ``run``/``report`` come later)."""
+"""CLI commands: ``spec validate`` and ``spec schema`` (``run``/``report`` live in ``_run``)."""
 
 from __future__ import annotations
 
