@@ -11,7 +11,6 @@ Run: ``python -m pytest bench/bench_generation.py -s`` (or ``python bench/bench_
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
@@ -21,7 +20,9 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_trainer import make_cohort, make_trainer
+from _common import set_bench_threads, zipf_cohort
+from bench_trainer import N_CODES, make_trainer
+from bench_trainer import N_PATIENTS as TRAIN_PATIENTS
 from lossbalance.model import SamplingConfig, generate
 from lossbalance.training import TrainerConfig
 
@@ -30,8 +31,8 @@ REPEATS = 3
 
 
 def measure() -> dict[str, float]:
-    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
-    cohort = make_cohort()
+    set_bench_threads()
+    cohort = zipf_cohort(TRAIN_PATIENTS, N_CODES)
     trainer = make_trainer(cohort, TrainerConfig(epochs=2, batch_size=32, lr=3e-3, device="cpu"))
     trainer.fit()
     model = trainer.model

@@ -36,33 +36,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from lossbalance.data import CodeTable, Cohort, offsets_from_lengths
-from lossbalance.model import GeneratorConfig
+from _common import default_generator, set_bench_threads, zipf_cohort
+from lossbalance.data import Cohort
 from lossbalance.schedulers import GradNormScheduler, WeightScheduler, create
-from lossbalance.training import Callback, Trainer, TrainerConfig, TrainState, build_generator
+from lossbalance.training import Callback, Trainer, TrainerConfig, TrainState
 
 N_PATIENTS = int(os.environ.get("BENCH_PATIENTS", "520"))
 N_CODES = 300
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
-
-
-def make_cohort(n_patients: int = N_PATIENTS, n_codes: int = N_CODES, seed: int = 0) -> Cohort:
-    """A cohort from vectorised numpy draws (Zipf-like code frequencies)."""
-    rng = np.random.default_rng(seed)
-    vpp = rng.integers(1, 7, n_patients)
-    cpv = rng.integers(1, 11, int(vpp.sum()))
-    p = 1.0 / np.arange(1, n_codes + 1) ** 1.05
-    codes = rng.choice(n_codes, size=int(cpv.sum()), p=p / p.sum()).astype(np.int32)
-    names = np.char.add("C", np.arange(n_codes).astype(str))
-    table = CodeTable(names, np.ones(n_codes, np.uint8), np.zeros(n_codes, np.uint8))
-    return Cohort(
-        rng.uniform(0, 95, n_patients),
-        rng.integers(0, 2, n_patients, dtype=np.uint8),
-        offsets_from_lengths(vpp),
-        offsets_from_lengths(cpv),
-        codes,
-        table,
-    )
 
 
 class FullGradNorm(GradNormScheduler):
@@ -129,8 +110,7 @@ def _timed(scheduler: WeightScheduler, spent: list[float]) -> WeightScheduler:
 def step_times(cohort: Cohort, family: str, config: TrainerConfig) -> tuple[list[float], float]:
     """Intervals between consecutive step ends of one epoch (first 2 dropped as warm-up),
     and the mean seconds per step spent inside the schedulers' methods."""
-    train, val = cohort.select(np.arange(8, cohort.n_patients)), cohort.select(np.arange(8))
-    model = build_generator(train, GeneratorConfig(), config.seed)
+    train, val, model = default_generator(cohort, config.seed)
     clock = StepClock()
     spent = [0.0]
     scheds = [_timed(s, spent) for s in schedulers_for(family, model)]
@@ -140,8 +120,8 @@ def step_times(cohort: Cohort, family: str, config: TrainerConfig) -> tuple[list
 
 
 def measure() -> dict[str, Any]:
-    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
-    cohort = make_cohort()
+    set_bench_threads()
+    cohort = zipf_cohort(N_PATIENTS, N_CODES)
     config = TrainerConfig(epochs=1, batch_size=32, device="cpu")
     times: dict[str, list[float]] = {f: [] for f in FAMILIES}
     inside: dict[str, list[float]] = {f: [] for f in FAMILIES}

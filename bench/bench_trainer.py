@@ -16,47 +16,25 @@ Run: ``python -m pytest bench/bench_trainer.py -s`` (or ``python bench/bench_tra
 from __future__ import annotations
 
 import copy
-import os
 import statistics
 import time
 from typing import Any
 
-import numpy as np
 import torch
 from transformers import get_scheduler
 
-from lossbalance.data import CodeTable, Cohort, offsets_from_lengths
-from lossbalance.model import GeneratorConfig
+from _common import default_generator, set_bench_threads, zipf_cohort
+from lossbalance.data import Cohort
 from lossbalance.schedulers import create
-from lossbalance.training import Trainer, TrainerConfig, build_generator
+from lossbalance.training import Trainer, TrainerConfig
 
 N_PATIENTS = 1000
 N_CODES = 300
 REPEATS = 3
 
 
-def make_cohort(n_patients: int = N_PATIENTS, n_codes: int = N_CODES, seed: int = 0) -> Cohort:
-    """A cohort from vectorised numpy draws (Zipf-like code frequencies)."""
-    rng = np.random.default_rng(seed)
-    vpp = rng.integers(1, 7, n_patients)
-    cpv = rng.integers(1, 11, int(vpp.sum()))
-    p = 1.0 / np.arange(1, n_codes + 1) ** 1.05
-    codes = rng.choice(n_codes, size=int(cpv.sum()), p=p / p.sum()).astype(np.int32)
-    names = np.char.add("C", np.arange(n_codes).astype(str))
-    table = CodeTable(names, np.ones(n_codes, np.uint8), np.zeros(n_codes, np.uint8))
-    return Cohort(
-        rng.uniform(0, 95, n_patients),
-        rng.integers(0, 2, n_patients, dtype=np.uint8),
-        offsets_from_lengths(vpp),
-        offsets_from_lengths(cpv),
-        codes,
-        table,
-    )
-
-
 def make_trainer(cohort: Cohort, config: TrainerConfig) -> Trainer:
-    train, val = cohort.select(np.arange(8, cohort.n_patients)), cohort.select(np.arange(8))
-    model = build_generator(train, GeneratorConfig(), config.seed)
+    train, val, model = default_generator(cohort, config.seed)
     schedulers = [
         create("fixed", ["age"], {"weight": 0.01}),
         create("fixed", ["sex"], {"weight": 0.2}),
@@ -93,8 +71,8 @@ def bare_epoch(
 
 
 def measure() -> dict[str, float]:
-    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
-    cohort = make_cohort()
+    set_bench_threads()
+    cohort = zipf_cohort(N_PATIENTS, N_CODES)
     config = TrainerConfig(epochs=1, batch_size=32, device="cpu")
     trainer_s, bare_s = [], []
     tokens = steps = 0
