@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,11 @@ _COLUMNS = [
 ]
 
 
+def _load_table(tables: tuple[Path, Path], *extra: str, columns: Sequence[str] = _COLUMNS) -> int:
+    """``lossbalance data load table CODES PATIENTS`` with ``columns`` and ``extra``."""
+    return main(["data", "load", "table", *map(str, tables), *columns, *extra])
+
+
 def test_load_mimic3_writes_cohort(
     mimic3_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -101,7 +107,7 @@ def test_load_table_describe_split(
     tables: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "t.npz"
-    assert main(["data", "load", "table", *map(str, tables), *_COLUMNS, "--out", str(out)]) == 0
+    assert _load_table(tables, "--out", str(out)) == 0
     assert "2 patients, 3 visits, 4 codes (4 distinct)" in capsys.readouterr().out
     cohort = Cohort.load(out)
     assert cohort.code_keys().tolist() == [
@@ -215,56 +221,28 @@ def test_missing_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_missing_column(tables: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    codes, patients = tables
-    assert (
-        main(
-            [
-                "data",
-                "load",
-                "table",
-                str(codes),
-                str(patients),
-                *_COLUMNS,
-                "--column",
-                "code=diagnosis",
-            ]
-        )
-        == 2
-    )
+    codes, _ = tables
+    assert _load_table(tables, "--column", "code=diagnosis") == 2
     assert _one_line_error(capsys) == f"error: {codes}: missing column 'diagnosis'"
-    assert (
-        main(
-            [
-                "data",
-                "load",
-                "table",
-                str(codes),
-                str(patients),
-                *_COLUMNS,
-                "--column",
-                "colour=red",
-            ]
-        )
-        == 2
-    )
+    assert _load_table(tables, "--column", "colour=red") == 2
     assert "--column: unknown field 'colour'" in _one_line_error(capsys)
 
 
 def test_unparsable_date(tables: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    codes, patients = tables
+    codes, _ = tables
     codes.write_text(codes.read_text().replace("2021-06-01", "June 2021?"))
-    assert main(["data", "load", "table", str(codes), str(patients), *_COLUMNS]) == 2
+    assert _load_table(tables) == 2
     assert _one_line_error(capsys) == (
         f"error: {codes}: column 'when': unparsable date 'June 2021?' (data row 3)"
     )
 
 
 def test_unknown_code_system(tables: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    codes, patients = tables
+    codes, _ = tables
     text = codes.read_text().replace("when\n", "when,system\n").replace("01\n", "01,ICD-10\n")
     codes.write_text(text.replace("02-02\n", "02-02,read2\n"))
     columns = [c for c in _COLUMNS if c not in ("--fixed-system", "icd10")]
-    assert main(["data", "load", "table", str(codes), str(patients), *columns]) == 2
+    assert _load_table(tables, columns=columns) == 2
     err = _one_line_error(capsys)
     assert f"{codes}: column 'system': unknown code system 'read2' (data row 4" in err
     assert main(["data", "simulate", "--patients", "5", "--system", "snomed", "--out", "x"]) == 2
@@ -283,12 +261,12 @@ def test_out_in_missing_folder_writes_nothing(
 ) -> None:
     before = sorted(tmp_path.rglob("*"))
     out = tmp_path / "missing" / "c.npz"
-    assert main(["data", "load", "table", *map(str, tables), *_COLUMNS, "--out", str(out)]) == 2
+    assert _load_table(tables, "--out", str(out)) == 2
     assert _one_line_error(capsys) == f"error: {out}: output folder {out.parent} does not exist"
     assert main(["data", "simulate", "--patients", "10", "--out", str(out)]) == 2
     assert "does not exist" in _one_line_error(capsys)
     good = tmp_path / "good.npz"
-    assert main(["data", "load", "table", *map(str, tables), *_COLUMNS, "--out", str(good)]) == 0
+    assert _load_table(tables, "--out", str(good)) == 0
     before.append(good)
     assert main(["data", "describe", str(good), "--json", str(out)]) == 2
     assert (
@@ -311,5 +289,5 @@ def test_out_in_missing_folder_writes_nothing(
 
 
 def test_bad_numbers(tables: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["data", "load", "table", *map(str, tables), *_COLUMNS, "--min-visits", "0"]) == 2
+    assert _load_table(tables, "--min-visits", "0") == 2
     assert "options: min_visits:" in _one_line_error(capsys)
