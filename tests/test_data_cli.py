@@ -100,7 +100,8 @@ def test_load_mimic4_one_system(mimic4_dir: Path, capsys: pytest.CaptureFixture[
     assert main(["data", "load", "mimic4", str(mimic4_dir), "--system", "icd10"]) == 0
     assert "44 patients, 123 visits, 2,313 codes" in capsys.readouterr().out
     assert main(["data", "load", "mimic4", str(mimic4_dir), "--max-codes-per-visit", "3"]) == 0
-    assert "100 patients, 275 visits, 824 codes"  # one visit has 2 codes in capsys.readouterr().out
+    # one visit has 2 codes
+    assert "100 patients, 275 visits, 824 codes" in capsys.readouterr().out
 
 
 def test_load_table_describe_split(
