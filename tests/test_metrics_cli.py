@@ -44,25 +44,19 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
+def evaluate_args(files: dict[str, Path], *extra: str, heldout: bool = False) -> list[str]:
+    """``lossbalance evaluate -g G -r R`` (``--heldout H`` with ``heldout``) plus ``extra``."""
+    args = ["evaluate", "-g", str(files["g"]), "-r", str(files["r"])]
+    if heldout:
+        args += ["--heldout", str(files["h"])]
+    return [*args, *extra]
+
+
 def test_evaluate_prints_table_and_writes_json(
     files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "m.json"
-    code = main(
-        [
-            "evaluate",
-            "-g",
-            str(files["g"]),
-            "-r",
-            str(files["r"]),
-            "--heldout",
-            str(files["h"]),
-            "--json",
-            str(out),
-            "--top-k",
-            "3",
-        ]
-    )
+    code = main(evaluate_args(files, "--json", str(out), "--top-k", "3", heldout=True))
     text = capsys.readouterr().out
     assert code == 0
     assert "validity" in text and "floor (H vs R)" in text and "split" not in text
@@ -76,7 +70,7 @@ def test_evaluate_prints_table_and_writes_json(
 def test_evaluate_splits_real_without_heldout_and_says_so(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["evaluate", "-g", str(files["g"]), "-r", str(files["r"]), "--seed", "7"])
+    code = main(evaluate_args(files, "--seed", "7"))
     text = " ".join(capsys.readouterr().out.split())
     assert code == 0
     assert "no --heldout given: split" in text and "(seed 7)" in text
@@ -89,7 +83,7 @@ def test_targets_pass_and_fail(
     easy.write_text("coverage: '>=0.5'\n")
     hard = tmp_path / "hard.json"
     hard.write_text('{"validity": ">=0.95", "coverage": ">=0.5"}')
-    args = ["evaluate", "-g", str(files["g"]), "-r", str(files["r"]), "--heldout", str(files["h"])]
+    args = evaluate_args(files, heldout=True)
     assert main([*args, "--targets", str(easy)]) == 0
     assert "pass" in capsys.readouterr().out
     assert main([*args, "--targets", str(hard)]) == 1  # G's validity is 5/6 * 1
@@ -102,7 +96,7 @@ def test_unknown_metric_in_targets_is_one_line_exit_2(
 ) -> None:
     bad = tmp_path / "t.yaml"
     bad.write_text("validty: '>=0.9'\n")
-    code = main(["evaluate", "-g", str(files["g"]), "-r", str(files["r"]), "--targets", str(bad)])
+    code = main(evaluate_args(files, "--targets", str(bad)))
     err = capsys.readouterr().err
     assert code == 2
     assert len(err.strip().splitlines()) == 1
@@ -141,22 +135,7 @@ def test_bad_inputs_are_one_line_exit_2(
 
 def test_unknown_codes_are_counted_not_an_error(files: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "m.json"
-    assert (
-        main(
-            [
-                "evaluate",
-                "-g",
-                str(files["g"]),
-                "-r",
-                str(files["r"]),
-                "--heldout",
-                str(files["h"]),
-                "--json",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert main(evaluate_args(files, "--json", str(out), heldout=True)) == 0
     c = MetricsResult.from_json(out.read_text()).generated.coherence
     assert (c.unknown_codes, c.unknown_occurrences) == (1, 1)  # E
 
