@@ -109,14 +109,14 @@ def _err(capsys: pytest.CaptureFixture[str]) -> str:
 
 def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     storage = tmp_path / "s.journal"
-    assert main(["study", "run", "--storage", str(storage)]) == 2
-    assert "needs the experiment runner" in _err(capsys)
+    assert main(["study", "run", str(tmp_path / "none.yaml")]) == 2
+    assert "none.yaml: study spec file not found" in _err(capsys)
 
     assert _run(storage, "--objectives", "validity,novelty") == 2
     assert "--objectives: unknown metric 'novelty'" in _err(capsys)
 
     assert _run(storage, "--constraint", "validity=>0.9") == 2
-    assert "--constraint: cannot read condition 'validity=>0.9'" in _err(capsys)
+    assert "--constraint: condition 'validity=>0.9' is not 'metric op number'" in _err(capsys)
 
     assert _run(storage, "--sampler", "cmaes") == 2
     assert "--sampler: unknown 'cmaes'" in _err(capsys)
@@ -157,7 +157,7 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         )
         == 2
     )
-    assert "pick: no completed trial of 's1' meets validity>=1.5" in _err(capsys)
+    assert "pick: no completed trial of 's1' meets validity >= 1.5" in _err(capsys)
 
     assert (
         main(
@@ -174,4 +174,4 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         )
         == 2
     )
-    assert "folder" in _err(capsys)
+    assert "no such journal file" in _err(capsys)

@@ -78,7 +78,9 @@ def test_pick() -> None:
     assert pick_trial(study, parse_conditions(["validity>=0.85"]), maximize="coherence").number == 1
     assert pick_trial(study, [], maximize="coherence").number == 3  # pick ignores constraints
     assert pick_trial(study, parse_conditions(["coherence>0.45"]), minimize="js").number == 3
-    with pytest.raises(LossbalanceError, match=r"no completed trial of 'r' meets validity>=0\.99"):
+    with pytest.raises(
+        LossbalanceError, match=r"no completed trial of 'r' meets validity >= 0\.99"
+    ):
         pick_trial(study, parse_conditions(["validity>=0.99"]), maximize="coherence")
     with pytest.raises(LossbalanceError, match="exactly one of --maximize or --minimize"):
         pick_trial(study, [])
@@ -123,7 +125,7 @@ def test_plots_are_written(tmp_path: Path) -> None:
     for key in ("pareto_front.png", "hypervolume.png"):
         assert written[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = written["pareto_front.html"].read_text()
-    assert "plotly" in html and "real-data floor" in html and "target validity\\u003e=0.9" in html
+    assert "plotly" in html and "real-data floor" in html and "target validity \\u003e= 0.9" in html
     hv = json.loads(written["hypervolume.json"].read_text())
     assert hv["reference_point"] == [0.0, 0.0]
     assert hv["hypervolume"][-1] == pytest.approx(0.62)

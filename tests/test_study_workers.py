@@ -109,7 +109,7 @@ def test_constraints_reach_optuna() -> None:
     for t in study.get_trials(states=(TrialState.COMPLETE,)):
         v = t.user_attrs[METRICS_ATTR]
         assert t.constraints == pytest.approx(
-            {"validity>=0.9": 0.9 - v["validity"], "coherence<0.99": v["coherence"] - 0.99}
+            {"validity >= 0.9": 0.9 - v["validity"], "coherence < 0.99": v["coherence"] - 0.99}
         )
     feasible = {
         t.number

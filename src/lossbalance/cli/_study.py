@@ -1,7 +1,6 @@
-"""CLI commands: ``lossbalance study run | worker | pareto | pick | plot``.
+"""CLI commands: ``lossbalance study run | worker | pareto | pick | plot | export``.
 
-A thin layer over :mod:`lossbalance.study`. ``study export`` (a Pareto trial as a
-runnable experiment spec) waits for the experiment spec and runner.
+A thin layer over :mod:`lossbalance.study`.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from rich.console import Console
 
 from lossbalance._atomic import check_output_path, write_text_atomic
 from lossbalance._errors import LossbalanceError
+from lossbalance.study._storage import DEFAULT_STORAGE, is_url, mask_url
 
 study_app = typer.Typer(
     name="study",
@@ -41,122 +41,225 @@ def _storage_options(heartbeat_interval: int, grace_period: int | None, max_retr
     }
 
 
-def _load(storage: str, study: str) -> Any:
-    from lossbalance.study import load_existing_study, mask_url, open_storage
+def _load(storage: str, study: str | None) -> Any:
+    """Open ``study`` in ``storage``; without a name, the storage's only study."""
+    import optuna
 
-    return load_existing_study(open_storage(storage), study, mask_url(storage))
+    from lossbalance.study import load_existing_study, open_storage
+
+    where = mask_url(storage)
+    if not is_url(storage) and not Path(storage).is_file():
+        raise LossbalanceError(f"--storage: {storage}: no such journal file")
+    st = open_storage(storage)
+    if study is None:
+        names = sorted(s.study_name for s in optuna.get_all_study_summaries(st))
+        if len(names) != 1:
+            raise LossbalanceError(
+                f"--study: {where} holds {len(names)} studies "
+                f"({', '.join(names) or 'none'}); name one"
+            )
+        study = names[0]
+    return load_existing_study(st, study, where)
+
+
+def _study_folder(storage: str) -> Path:
+    """Where a study's run folders and plots go: beside a journal file, else the
+    default folder."""
+    from lossbalance.study import DEFAULT_FOLDER
+    from lossbalance.study._storage import is_url
+
+    return Path(DEFAULT_FOLDER) if is_url(storage) else Path(storage).parent
 
 
 @study_app.command("run")
 def run(
-    objectives: str = typer.Option(
-        "validity,coherence", help="Comma-separated metrics, each optionally :maximize/:minimize."
+    spec_file: Path | None = typer.Argument(
+        None, help="Study spec YAML (default: the built-in study, studies/default.yaml)."
+    ),
+    objectives: str | None = typer.Option(
+        None, help="Comma-separated metrics, each optionally :maximize/:minimize."
     ),
     constraint: list[str] = typer.Option(
         [], "--constraint", help="Feasibility condition such as 'validity>=0.90' (repeatable)."
     ),
-    trials: int = typer.Option(30, min=1, help="Budget: COMPLETE + PRUNED trials."),
+    target: list[str] = typer.Option(
+        [], "--target", help="Target drawn on the Pareto front, e.g. 'validity>=0.95'."
+    ),
+    trials: int | None = typer.Option(None, min=1, help="Budget: COMPLETE + PRUNED trials."),
     timeout: float | None = typer.Option(None, help="Wall-time budget per worker, seconds."),
-    storage: str = typer.Option("lossbalance-studies.journal", help=_STORAGE_HELP),
+    storage: str = typer.Option(DEFAULT_STORAGE, help=_STORAGE_HELP),
     study: str | None = typer.Option(None, help="Study name (default: the objective names)."),
-    sampler: str = typer.Option("auto", help="auto, tpe, nsga2, gp or random."),
-    seed: int = typer.Option(0, help="Sampler seed (worker i uses seed + i)."),
+    sampler: str | None = typer.Option(None, help="auto, tpe, nsga2, gp or random."),
+    seed: int | None = typer.Option(None, help="Sampler seed (worker i uses seed + i)."),
     workers: int = typer.Option(1, help="Worker processes on this machine."),
     threads: int | None = typer.Option(None, help="Threads for the whole study (shared)."),
-    prune: bool = typer.Option(True, "--prune/--no-prune", help="Multi-objective pruning."),
-    min_dominating: int = typer.Option(3, help="Dominating completed trials needed to prune."),
+    prune: bool | None = typer.Option(None, "--prune/--no-prune", help="Multi-objective pruning."),
+    min_dominating: int | None = typer.Option(
+        None, help="Dominating completed trials needed to prune."
+    ),
     prune_fraction: float | None = typer.Option(
         None, help="Prune when this fraction of completed trials dominates (instead)."
     ),
-    warmup_trials: int = typer.Option(5, help="Completed trials before any pruning."),
-    warmup_epochs: int = typer.Option(1, help="No pruning at epochs <= this."),
+    warmup_trials: int | None = typer.Option(None, help="Completed trials before any pruning."),
+    warmup_epochs: int | None = typer.Option(None, help="No pruning at epochs <= this."),
+    runs_dir: Path | None = typer.Option(
+        None, help="Folder of the trials' run folders (default: <study folder>/<study>/runs)."
+    ),
     toy: bool = typer.Option(
-        False, "--toy", help="Synthetic trial function (the real objective needs the runner)."
+        False, "--toy", help="Synthetic trial function instead of train/generate/evaluate."
     ),
     toy_epochs: int = typer.Option(6, min=1, help="Epochs of the --toy trial function."),
     toy_epoch_seconds: float = typer.Option(0.0, min=0.0, help="Cost of one --toy epoch."),
-    out: Path | None = typer.Option(None, help="Plot folder (default: ./<study>-plots)."),
+    out: Path | None = typer.Option(
+        None, help="Plot folder (default: <study folder>/<study>/plots)."
+    ),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Write the plots at the end."),
     heartbeat_interval: int = typer.Option(10, help="Seconds between heartbeats (URLs)."),
     grace_period: int | None = typer.Option(None, help="Seconds before a silent trial is stale."),
     max_retry: int = typer.Option(3, help="Retries of a dead trial (-1: unlimited)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
-    """Run (or continue) a study to its budget and print its Pareto trials."""
+    """Run (or continue) a study to its budget and print its Pareto trials.
+
+    Without SPEC_FILE: the built-in study (simulated cohort, tiny generator, 12
+    trials or 330 s) in ./lossbalance-study/. Running it again continues the same
+    study: trials already done count towards the budget.
+    """
     from pydantic import ValidationError
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from lossbalance.study import (
-        DominancePruner,
         StudyConfig,
+        default_study_spec,
+        load_study_spec,
         parse_conditions,
-        parse_objectives,
         run_study,
         trial_counts,
     )
     from lossbalance.study._results import pareto_table
     from lossbalance.study._sampler import SAMPLERS
+    from lossbalance.study._storage import is_url
 
-    if not toy:
-        raise LossbalanceError(
-            "study run: the real objective (train, generate, evaluate) needs the experiment "
-            "runner, not built yet; pass --toy for the synthetic objective"
-        )
-    if sampler not in SAMPLERS:
+    if sampler is not None and sampler not in SAMPLERS:
         raise LossbalanceError(f"--sampler: unknown {sampler!r} (known: {', '.join(SAMPLERS)})")
-    objs = parse_objectives(objectives)
-    conds = parse_conditions(constraint, field="--constraint")
-    name = study or "-".join(o.name for o in objs)
+    if workers < 1:
+        raise LossbalanceError(f"--workers: must be at least 1, got {workers}")
+    spec = load_study_spec(spec_file) if spec_file is not None else default_study_spec()
+    update: dict[str, Any] = {}
+    if objectives is not None:
+        update["objectives"] = objectives.split(",")
+    if constraint:
+        update["constraints"] = parse_conditions(constraint, field="--constraint")
+    if target:
+        update["targets"] = parse_conditions(target, field="--target")
+    if study is not None:
+        update["name"] = study
+    budget = {k: v for k, v in {"trials": trials, "wall_time_s": timeout}.items() if v is not None}
+    sampler_set = {k: v for k, v in {"name": sampler, "seed": seed}.items() if v is not None}
+    pruner_set = {
+        k: v
+        for k, v in {
+            "enabled": prune,
+            "min_dominating": min_dominating,
+            "fraction": prune_fraction,
+            "warmup_trials": warmup_trials,
+            "warmup_epochs": warmup_epochs,
+        }.items()
+        if v is not None
+    }
+    doc = spec.model_dump(mode="json", exclude={"name"} if study is None else set())
+    doc.update({k: v for k, v in update.items() if k not in ("constraints", "targets")})
+    for key in ("constraints", "targets"):
+        if key in update:
+            doc[key] = [str(c) for c in update[key]]
+    doc["budget"] = {**doc["budget"], **budget}
+    doc["sampler"] = {**doc["sampler"], **sampler_set}
+    doc["pruner"] = {**doc["pruner"], **pruner_set}
+    if study is None and spec.name is not None and objectives is None:
+        doc["name"] = spec.name
+    from lossbalance.study._study_spec import parse_study_spec
+
     try:
-        pruner = (
-            DominancePruner(
-                min_dominating=min_dominating,
-                fraction=prune_fraction,
-                warmup_trials=warmup_trials,
-                warmup_epochs=warmup_epochs,
-            )
-            if prune
-            else None
-        )
-        config = StudyConfig(
-            objectives=objs,
-            constraints=conds,
-            n_trials=trials,
-            timeout_s=timeout,
-            sampler=sampler,  # type: ignore[arg-type]
-            seed=seed,
-            pruner=pruner,
-            problem="toy",
-            problem_options={"epochs": toy_epochs, "epoch_seconds": toy_epoch_seconds},
-        )
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = "--" + str(err["loc"][-1]).replace("_", "-") if err["loc"] else "study"
-        raise LossbalanceError(f"{field}: {err['msg']}") from None
-    plot_dir = out if out is not None else Path(f"{name}-plots")
+        spec = parse_study_spec(doc, source="study run options", folder=spec._folder)
+    except LossbalanceError as exc:
+        # name the command-line option rather than the spec field
+        msg = str(exc).removeprefix("study run options: ")
+        field, _, rest = msg.partition(": ")
+        flag = {
+            "objectives": "--objectives",
+            "budget.trials": "--trials",
+            "budget.wall_time_s": "--timeout",
+            "pruner.min_dominating": "--min-dominating",
+            "pruner.fraction": "--prune-fraction",
+            "pruner.warmup_trials": "--warmup-trials",
+            "pruner.warmup_epochs": "--warmup-epochs",
+        }.get(field)
+        raise LossbalanceError(f"{flag}: {rest}" if flag else str(exc)) from None
+    name = spec.study_name()
+    if storage == DEFAULT_STORAGE and not is_url(storage):
+        Path(storage).parent.mkdir(parents=True, exist_ok=True)
+    folder = _study_folder(storage) / name
+    plot_dir = out if out is not None else folder / "plots"
+    if out is None and plots and folder.parent.is_dir():
+        folder.mkdir(exist_ok=True)
     if plots:
         check_output_path(plot_dir)
+    if toy:
+        try:
+            config = StudyConfig(
+                objectives=spec.parsed_objectives(),
+                constraints=list(spec.constraints),
+                n_trials=spec.budget.trials,
+                timeout_s=spec.budget.wall_time_s if timeout is not None else None,
+                sampler=spec.sampler.name,
+                seed=spec.sampler.seed,
+                pruner=spec.pruner.build(),
+                problem="toy",
+                problem_options={"epochs": toy_epochs, "epoch_seconds": toy_epoch_seconds},
+            )
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = "--" + str(err["loc"][-1]).replace("_", "-") if err["loc"] else "study"
+            raise LossbalanceError(f"{field}: {err['msg']}") from None
+    else:
+        config = spec.to_config(runs_dir if runs_dir is not None else folder / "runs")
     options = _storage_options(heartbeat_interval, grace_period, max_retry)
     console = _console()
+    if not quiet:
+        where = "the toy problem" if toy else config.problem_options["runs_dir"]
+        limit = f" or {config.timeout_s:g} s" if config.timeout_s else ""
+        console.print(
+            f"study {name!r} in {mask_url(storage)}: {config.n_trials} trials{limit}, "
+            f"objectives {', '.join(str(o) for o in config.objectives)}; runs: {where}"
+        )
     with Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
         disable=quiet,
         transient=False,
     ) as progress:
-        task = progress.add_task(f"study {name}", total=trials)
+        task = progress.add_task(f"study {name}", total=config.n_trials)
 
         def show(st: Any) -> None:
             c = trial_counts(st)
             front = len(st.best_trials) if c.complete else 0
             progress.update(
                 task,
-                completed=c.done,
+                completed=min(c.done, config.n_trials),
                 description=(
-                    f"study {name}: {c.done}/{trials} done, {c.pruned} pruned, "
-                    f"{c.failed} failed, {c.running} running, front {front}"
+                    f"{c.complete} complete, {c.pruned} pruned, {c.failed} failed, "
+                    f"{c.running} running, front {front}"
                 ),
             )
 
@@ -172,12 +275,29 @@ def run(
         if not quiet:
             show(result)
     console.print(pareto_table(result))
-    if plots:
+    counts = trial_counts(result)
+    if counts.done >= config.n_trials:
+        console.print(
+            f"study {name!r}: budget of {config.n_trials} trials reached "
+            f"({counts.complete} complete, {counts.pruned} pruned, {counts.failed} failed); "
+            "run again with a larger --trials to continue it"
+        )
+    else:
+        console.print(
+            f"study {name!r}: wall time reached after {counts.done} of {config.n_trials} "
+            "trials; run again to continue it"
+        )
+    if plots and counts.complete:
         from lossbalance.study._plots import write_study_plots
 
-        written = write_study_plots(result, plot_dir, conds)
+        written = write_study_plots(result, plot_dir, list(spec.targets))
         for key, path in written.items():
             console.print(f"{key}: {path}")
+    if not toy and counts.complete:
+        console.print(
+            f"export a trial: lossbalance study export --storage {mask_url(storage)} "
+            f"--study {name} --trial N --out trial.yaml"
+        )
 
 
 @study_app.command("worker")
@@ -208,8 +328,8 @@ def worker(
 
 @study_app.command("pareto")
 def pareto(
-    storage: str = typer.Option("lossbalance-studies.journal", help=_STORAGE_HELP),
-    study: str = typer.Option(..., help="Study name."),
+    storage: str = typer.Option(DEFAULT_STORAGE, help=_STORAGE_HELP),
+    study: str | None = typer.Option(None, help="Study name (default: the only one)."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the rows as JSON."),
 ) -> None:
     """Print the Pareto trials: parameters, every metric, tier reached."""
@@ -227,8 +347,8 @@ def pareto(
 
 @study_app.command("pick")
 def pick(
-    storage: str = typer.Option("lossbalance-studies.journal", help=_STORAGE_HELP),
-    study: str = typer.Option(..., help="Study name."),
+    storage: str = typer.Option(DEFAULT_STORAGE, help=_STORAGE_HELP),
+    study: str | None = typer.Option(None, help="Study name (default: the only one)."),
     where: list[str] = typer.Option([], "--where", help="Condition, e.g. 'validity>=0.95'."),
     maximize: str | None = typer.Option(None, help="Metric to maximise among those left."),
     minimize: str | None = typer.Option(None, help="Metric to minimise among those left."),
@@ -264,8 +384,8 @@ def pick(
 
 @study_app.command("plot")
 def plot(
-    storage: str = typer.Option("lossbalance-studies.journal", help=_STORAGE_HELP),
-    study: str = typer.Option(..., help="Study name."),
+    storage: str = typer.Option(DEFAULT_STORAGE, help=_STORAGE_HELP),
+    study: str | None = typer.Option(None, help="Study name (default: the only one)."),
     out: Path = typer.Option(..., help="Folder for the plots (created if missing)."),
     target: list[str] = typer.Option([], "--target", help="Target line, e.g. 'validity>=0.95'."),
 ) -> None:
@@ -279,6 +399,24 @@ def plot(
     console = _console()
     for key, path in write_study_plots(st, out, conds).items():
         console.print(f"{key}: {path}")
+
+
+@study_app.command("export")
+def export(
+    trial: int = typer.Option(..., help="Trial number (see study pareto)."),
+    out: Path = typer.Option(..., help="Experiment spec YAML to write."),
+    storage: str = typer.Option(DEFAULT_STORAGE, help=_STORAGE_HELP),
+    study: str | None = typer.Option(None, help="Study name (default: the only one)."),
+) -> None:
+    """Write a trial's resolved experiment spec: `lossbalance run OUT` reruns it."""
+    from lossbalance.study import export_trial_spec
+
+    check_output_path(out)
+    st = _load(storage, study)
+    path = export_trial_spec(st, trial, out)
+    _console().print(
+        f"wrote {path} (trial {trial} of {st.study_name!r}); run it: lossbalance run {path}"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,8 @@ from optuna.storages import BaseStorage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lossbalance._errors import LossbalanceError
-from lossbalance.study._objectives import Condition, Direction, Objective
+from lossbalance.spec import Condition
+from lossbalance.study._objectives import Direction, Objective
 from lossbalance.study._pruner import DominancePruner
 from lossbalance.study._sampler import SamplerName
 

@@ -1,18 +1,21 @@
 """Objectives and conditions of a study: metric names, directions, ``validity>=0.9``.
 
-Metric names and directions come from :mod:`lossbalance.metrics`.
+Metric names and directions come from :mod:`lossbalance.metrics`. Conditions are
+the experiment spec's :class:`lossbalance.spec.Condition` (tiers use the same), with
+the two readings a study needs: :func:`condition_holds` on a metrics mapping and
+:func:`condition_violation` (Optuna's constraint value).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lossbalance._errors import LossbalanceError
+from lossbalance.spec import Condition
 
 Direction = Literal["maximize", "minimize"]
 
@@ -84,69 +87,42 @@ def parse_objectives(spec: str | Sequence[str], *, field: str = "--objectives") 
     return out
 
 
-_CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
+def condition_holds(cond: Condition, metrics: Mapping[str, float]) -> bool:
+    """Whether ``cond`` holds on ``metrics``; a missing or NaN metric does not hold."""
+    x = metrics.get(cond.metric)
+    if x is None or not math.isfinite(float(x)):
+        return False
+    return cond.holds(float(x))
 
 
-class Condition(BaseModel):
-    """A condition on one metric, such as ``validity >= 0.95``.
+def condition_violation(cond: Condition, metrics: Mapping[str, float]) -> float:
+    """Optuna's constraint value of ``cond``: feasible when ``<= 0``.
 
-    Strict and non-strict comparisons hold as written; as an Optuna constraint
-    both become the same non-strict inequality (see :meth:`violation`).
+    ``value - x`` for ``>=``/``>``, ``x - value`` for ``<=``/``<`` (strict and
+    non-strict are the same constraint). A missing or NaN metric raises (the trial
+    then fails with that reason).
     """
+    x = metrics.get(cond.metric)
+    if x is None or not math.isfinite(float(x)):
+        raise ValueError(f"constraint {cond}: metric {cond.metric!r} is missing or NaN")
+    return cond.value - float(x) if cond.op in (">=", ">") else float(x) - cond.value
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    metric: str
-    op: Literal[">=", ">", "<=", "<"]
-    value: float
+def parse_condition(text: str | Condition, *, field: str = "--where") -> Condition:
+    """Parse ``"validity>=0.95"`` into the spec's :class:`~lossbalance.spec.Condition`.
 
-    def __str__(self) -> str:
-        return f"{self.metric}{self.op}{self.value:g}"
-
-    @classmethod
-    def parse(cls, text: str, *, field: str = "--where") -> Condition:
-        """Parse ``"validity>=0.95"``; the metric name must be known."""
-        match = _CONDITION.match(text)
-        if match is None:
-            raise LossbalanceError(
-                f"{field}: cannot read condition {text!r} (expected e.g. 'validity>=0.95')"
-            )
-        metric, op, raw = match.groups()
-        known = metric_directions()
-        if metric not in known:
-            raise _unknown(field, metric, known)
-        try:
-            value = float(raw)
-        except ValueError:
-            raise LossbalanceError(f"{field}: {raw!r} in {text!r} is not a number") from None
-        return cls(metric=metric, op=op, value=value)  # type: ignore[arg-type]
-
-    def holds(self, metrics: Mapping[str, float]) -> bool:
-        """Whether the condition holds; a missing or NaN metric does not hold."""
-        x = metrics.get(self.metric)
-        if x is None or not math.isfinite(float(x)):
-            return False
-        x = float(x)
-        if self.op == ">=":
-            return x >= self.value
-        if self.op == ">":
-            return x > self.value
-        if self.op == "<=":
-            return x <= self.value
-        return x < self.value
-
-    def violation(self, metrics: Mapping[str, float]) -> float:
-        """Optuna's constraint value: feasible when ``<= 0``.
-
-        ``value - x`` for ``>=``/``>``, ``x - value`` for ``<=``/``<``. A missing or
-        NaN metric raises (the trial then fails with that reason).
-        """
-        x = metrics.get(self.metric)
-        if x is None or not math.isfinite(float(x)):
-            raise ValueError(f"constraint {self}: metric {self.metric!r} is missing or NaN")
-        return self.value - float(x) if self.op in (">=", ">") else float(x) - self.value
+    Raises:
+        LossbalanceError: ``field: why`` (unreadable text, unknown metric).
+    """
+    if isinstance(text, Condition):
+        return text
+    try:
+        return Condition.model_validate(text)
+    except ValidationError as exc:
+        msg = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise LossbalanceError(f"{field}: {msg}") from None
 
 
 def parse_conditions(texts: Iterable[str], *, field: str = "--where") -> list[Condition]:
     """Parse several conditions (each ``metric op number``)."""
-    return [Condition.parse(t, field=field) for t in texts]
+    return [parse_condition(t, field=field) for t in texts]

@@ -9,6 +9,8 @@
   trial, with the reference point (see :mod:`lossbalance.study._results`).
 * ``importances.json`` and ``importances_<objective>.png``: parameter importances
   per objective (Optuna's default PED-ANOVA evaluator, Watanabe et al. 2023).
+* ``weights_pareto.png``: the loss weights along training of the Pareto trials
+  (from their ``weights`` user attribute; real problem only).
 * ``pareto.json``: the Pareto trials (parameters and every metric).
 """
 
@@ -28,7 +30,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from lossbalance._atomic import atomic_path, write_text_atomic
 from lossbalance._errors import LossbalanceError
-from lossbalance.study._objectives import Condition, Objective
+from lossbalance.spec import Condition
+from lossbalance.study._objectives import Objective
 from lossbalance.study._results import (
     hypervolume_history,
     is_feasible,
@@ -288,6 +291,61 @@ def plot_importances(study: optuna.Study, out_dir: Path) -> list[Path]:
     return written
 
 
+def plot_weight_trajectories(study: optuna.Study, path: Path) -> Path | None:
+    """Write the loss weights along training of the Pareto trials (one panel per term).
+
+    Reads each trial's ``weights`` user attribute (written by the experiment trial
+    function); returns None when no Pareto trial has one (the toy problem). The
+    ``lm`` panel is left out when ``lm`` weighs 1 throughout in every trial.
+    """
+    from lossbalance.study._experiment_trial import WEIGHTS_ATTR
+
+    front = [t for t in pareto_trials(study) if t.user_attrs.get(WEIGHTS_ATTR)]
+    if not front:
+        return None
+    order = ["lm", "age", "sex", "validity"]
+    seen: set[str] = set()
+    for t in front:
+        seen.update(t.user_attrs[WEIGHTS_ATTR].get("weights", {}))
+    terms = [t for t in order if t in seen] + sorted(seen - set(order))
+    if "lm" in terms and len(terms) > 1:
+        flat = [v for t in front for v in t.user_attrs[WEIGHTS_ATTR]["weights"].get("lm", [1.0])]
+        if all(v == 1.0 for v in flat):
+            terms.remove("lm")
+    fig = Figure(figsize=(4.2 * len(terms), 3.6), dpi=110)
+    axes = fig.subplots(1, len(terms), squeeze=False)[0]
+    cmap = matplotlib_colours(len(front))
+    for ax, term in zip(axes, terms, strict=True):
+        values: list[float] = []
+        for t, colour in zip(front, cmap, strict=True):
+            traj = t.user_attrs[WEIGHTS_ATTR]
+            w = traj.get("weights", {}).get(term)
+            if not w:
+                continue
+            values.extend(v for v in w if v > 0)
+            ax.plot(traj["epoch"], w, color=colour, lw=1.5, label=f"trial {t.number}")
+        if values and max(values) / min(values) > 100:
+            ax.set_yscale("log")
+        ax.set_title(f"{term} weight", fontsize=9)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=7)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"Loss weights of the Pareto trials of {study.study_name!r}", fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    return path
+
+
+def matplotlib_colours(n: int) -> list[Any]:
+    """``n`` distinct colours (tab10, then tab20)."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
 def write_study_plots(
     study: optuna.Study, out_dir: str | Path, targets: Sequence[Condition] = ()
 ) -> dict[str, Path]:
@@ -307,6 +365,9 @@ def write_study_plots(
         written["pareto_front.html"] = plot_pareto_html(study, out / "pareto_front.html", targets)
         png, js = plot_hypervolume(study, out / "hypervolume.png", out / "hypervolume.json")
         written["hypervolume.png"], written["hypervolume.json"] = png, js
+    weights = plot_weight_trajectories(study, out / "weights_pareto.png")
+    if weights is not None:
+        written["weights_pareto.png"] = weights
     for path in plot_importances(study, out):
         written[path.name] = path
     return written
@@ -319,5 +380,6 @@ __all__ = [
     "plot_importances",
     "plot_pareto_html",
     "plot_pareto_png",
+    "plot_weight_trajectories",
     "write_study_plots",
 ]

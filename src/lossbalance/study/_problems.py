@@ -1,8 +1,9 @@
 """Problems: a search space and the trial function that evaluates its points.
 
 A study stores its problem's name and options, so that a worker joining it later
-(``lossbalance study worker``) rebuilds the same problem. The experiment runner
-registers the real problem (train, generate, evaluate) here; ``toy`` is built in.
+(``lossbalance study worker``) rebuilds the same problem. The real problem is
+``experiment`` (train, generate, evaluate: :mod:`lossbalance.study._experiment_trial`,
+the default of ``lossbalance study run``); ``toy`` is a synthetic stand-in.
 """
 
 from __future__ import annotations
@@ -60,3 +61,13 @@ def _toy(options: Mapping[str, Any]) -> Problem:
 
 
 register_problem("toy", _toy)
+
+
+def _experiment(options: Mapping[str, Any]) -> Problem:
+    from lossbalance.study._experiment_trial import experiment_problem
+
+    problem: Problem = experiment_problem(options)
+    return problem
+
+
+register_problem("experiment", _experiment)

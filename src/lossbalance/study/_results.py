@@ -24,8 +24,9 @@ from optuna.trial import FrozenTrial, TrialState
 from rich.table import Table
 
 from lossbalance._errors import LossbalanceError
+from lossbalance.spec import Condition
 from lossbalance.study._config import read_config
-from lossbalance.study._objectives import Condition, Objective, metric_directions
+from lossbalance.study._objectives import Objective, condition_holds, metric_directions
 from lossbalance.study._pruner import to_minimization
 from lossbalance.study._workers import METRICS_ATTR
 
@@ -42,6 +43,19 @@ WORST_VALUE: dict[str, float] = {
     "ks_visits_per_patient": 1.0,
     "js": math.sqrt(math.log(2.0)),
 }
+
+
+#: The metrics the Pareto table shows beside the objectives when a trial records many
+#: (the real problem records about 30; ``study pareto --json`` writes them all).
+TABLE_METRICS: tuple[str, ...] = (
+    "validity",
+    "coherence",
+    "js",
+    "top100",
+    "cooccurrence",
+    "age_valid",
+    "sex_valid",
+)
 
 
 def study_objectives(study: optuna.Study) -> list[Objective]:
@@ -111,7 +125,8 @@ def pareto_table(study: optuna.Study) -> Table:
     """A rich table of the Pareto trials: objectives, other metrics, parameters, tier.
 
     Objectives get a column each; the other metrics (``floor_*`` values, the same
-    for every trial, left out) and the parameters are wrapped ``name=value`` lists.
+    for every trial, left out; only :data:`TABLE_METRICS` when there are more) and
+    the parameters are wrapped ``name=value`` lists.
     """
     objectives = study_objectives(study)
     front = pareto_trials(study)
@@ -130,11 +145,10 @@ def pareto_table(study: optuna.Study) -> Table:
         table.add_column("tier")
     for t in front:
         metrics = trial_metrics(t, objectives)
-        others = " ".join(
-            f"{k}={_fmt(v)}"
-            for k, v in sorted(metrics.items())
-            if k not in names and not k.startswith("floor_")
-        )
+        shown = [k for k in sorted(metrics) if k not in names and not k.startswith("floor_")]
+        if len(shown) > len(TABLE_METRICS):
+            shown = [k for k in TABLE_METRICS if k in metrics and k not in names]
+        others = " ".join(f"{k}={_fmt(metrics[k])}" for k in shown)
         params = " ".join(f"{k}={_fmt(v)}" for k, v in t.params.items())
         row = [str(t.number), *(_fmt(metrics.get(n, math.nan)) for n in names), others, params]
         if has_tier:
@@ -173,7 +187,7 @@ def pick_trial(
     for t in complete:
         metrics = trial_metrics(t, objectives)
         value = metrics.get(target, math.nan)
-        if all(c.holds(metrics) for c in where) and math.isfinite(value):
+        if all(condition_holds(c, metrics) for c in where) and math.isfinite(value):
             ok.append(((-value if maximize else value), t.number, t))
     if not ok:
         conds = " and ".join(str(c) for c in where) or "(no condition)"

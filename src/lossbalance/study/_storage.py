@@ -31,8 +31,8 @@ from optuna.storages.journal import JournalFileBackend
 
 from lossbalance._errors import LossbalanceError
 
-#: Default storage of ``lossbalance study``: a journal file in the working folder.
-DEFAULT_STORAGE = "lossbalance-studies.journal"
+#: Default storage of ``lossbalance study``: a journal file in ./lossbalance-study/
+DEFAULT_STORAGE = "lossbalance-study/studies.journal"
 
 
 def is_url(url_or_path: str | os.PathLike[str]) -> bool:

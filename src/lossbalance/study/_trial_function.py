@@ -12,8 +12,20 @@ from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 
+class TrialFailed(Exception):
+    """A trial function failed (NaN loss, crash...): the trial is FAIL, the study goes on.
+
+    Its message is the trial's ``fail_reason``, as written.
+    """
+
+
 class ReportFn(Protocol):
     """Called by a trial function after each evaluation epoch.
+
+    The callable a study passes also carries ``number`` (the Optuna trial number),
+    ``study_name`` and ``record(key, value)`` (a JSON-serialisable trial user
+    attribute); trial functions that need them (the experiment trial function: run
+    folder, resolved spec, weights) read them with ``getattr``.
 
     Args:
         epoch: the evaluation's epoch (1 for the evaluation after the first epoch).

@@ -49,10 +49,12 @@ from lossbalance.study._config import (
     load_existing_study,
     read_config,
 )
+from lossbalance.study._objectives import condition_violation
 from lossbalance.study._problems import Problem, build_problem
 from lossbalance.study._pruner import DominancePruner, to_minimization
 from lossbalance.study._sampler import make_sampler
 from lossbalance.study._storage import is_url, mask_url, open_storage
+from lossbalance.study._trial_function import TrialFailed
 
 #: Trial user attributes written by the objective.
 WORKER_ATTR = "lossbalance:worker"
@@ -64,10 +66,6 @@ PRUNED_AT_ATTR = "pruned_at"
 _CLAIMING = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
 _HOST = socket.gethostname()
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-class TrialFailed(Exception):
-    """A trial function failed (NaN loss, crash...): the trial is FAIL, the study goes on."""
 
 
 class BudgetClaimed(Exception):
@@ -173,18 +171,7 @@ class StudyObjective:
         trial.set_user_attr(WORKER_ATTR, f"{_HOST}:{os.getpid()}")
         trial.set_user_attr(HISTORY_ATTR, {})
         params = self.problem.space.suggest(trial)
-        history: dict[str, list[float | None]] = {}
-
-        def report(epoch: int, metrics: Mapping[str, float]) -> None:
-            vec = self._vector(metrics, f"epoch {epoch}")
-            history[str(int(epoch))] = [_json_float(v) for v in vec]
-            trial.set_user_attr(HISTORY_ATTR, dict(history))
-            if self.pruner is None:
-                return
-            mine = to_minimization(np.asarray(vec), self._signs)
-            if self.pruner.should_prune(int(epoch), mine, self._reference(trial.study, epoch)):
-                trial.set_user_attr(PRUNED_AT_ATTR, int(epoch))
-                raise optuna.TrialPruned(f"dominated at epoch {epoch}")
+        report = _Report(self, trial)
 
         try:
             metrics = dict(self.problem.function(params, report))
@@ -208,11 +195,38 @@ class StudyObjective:
             raise TrialFailed(f"objective {', '.join(bad)} is NaN")
         for cond in self.config.constraints:
             try:
-                trial.set_constraint(str(cond), cond.violation(metrics))
+                trial.set_constraint(str(cond), condition_violation(cond, metrics))
             except ValueError as exc:
                 trial.set_user_attr(FAIL_ATTR, str(exc))
                 raise TrialFailed(str(exc)) from None
         return values
+
+
+class _Report:
+    """The ``report`` callable handed to a trial function (see :class:`ReportFn`)."""
+
+    def __init__(self, objective: StudyObjective, trial: optuna.Trial) -> None:
+        self._objective = objective
+        self._trial = trial
+        self._history: dict[str, list[float | None]] = {}
+        self.number = trial.number
+        self.study_name = trial.study.study_name
+
+    def record(self, key: str, value: Any) -> None:
+        """Store ``value`` (JSON-serialisable) as the trial's user attribute ``key``."""
+        self._trial.set_user_attr(key, value)
+
+    def __call__(self, epoch: int, metrics: Mapping[str, float]) -> None:
+        obj, trial = self._objective, self._trial
+        vec = obj._vector(metrics, f"epoch {epoch}")
+        self._history[str(int(epoch))] = [_json_float(v) for v in vec]
+        trial.set_user_attr(HISTORY_ATTR, dict(self._history))
+        if obj.pruner is None:
+            return
+        mine = to_minimization(np.asarray(vec), obj._signs)
+        if obj.pruner.should_prune(int(epoch), mine, obj._reference(trial.study, epoch)):
+            trial.set_user_attr(PRUNED_AT_ATTR, int(epoch))
+            raise optuna.TrialPruned(f"dominated at epoch {epoch}")
 
 
 def _process_gone(pid: int) -> bool:
