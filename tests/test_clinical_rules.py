@@ -376,15 +376,18 @@ def test_mce_missing_file(tmp_path: Path) -> None:
         load_mce_rules(tmp_path / "nope.tsv")
 
 
-def test_rule_text_errors() -> None:
-    with pytest.raises(LossbalanceError, match="line 2"):
-        RuleSet.from_text("\nicd10 dx Maternity_Only O80\n")
-    with pytest.raises(LossbalanceError, match="unknown edit type"):
-        RuleSet.from_text("icd10 dx Elderly_Only: Z00\n")
-    with pytest.raises(LossbalanceError, match="unknown code system"):
-        RuleSet.from_text("icd11 dx Male_Only: C61\n")
-    with pytest.raises(LossbalanceError, match="backwards"):
-        RuleSet.from_text("icd10 dx Male_Only: C63-C60\n")
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("\nicd10 dx Maternity_Only O80\n", "line 2"),
+        ("icd10 dx Elderly_Only: Z00\n", "unknown edit type"),
+        ("icd11 dx Male_Only: C61\n", "unknown code system"),
+        ("icd10 dx Male_Only: C63-C60\n", "backwards"),
+    ],
+)
+def test_rule_text_errors(text: str, message: str) -> None:
+    with pytest.raises(LossbalanceError, match=message):
+        RuleSet.from_text(text)
 
 
 def test_empty_table() -> None:
