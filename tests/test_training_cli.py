@@ -12,7 +12,7 @@ import yaml
 from _builders import tiny_cohort
 from lossbalance.cli import main
 from lossbalance.data import Cohort
-from lossbalance.training import JsonlLogger, load_checkpoint, load_run_config
+from lossbalance.training import JsonlLogger, TrainState, load_checkpoint, load_run_config
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -106,7 +106,10 @@ def test_resume_continues_the_run(tmp_path: Path) -> None:
         ({"training__epochs": 0}, "train.yaml: training.epochs: Input should be greater than"),
         ({"model__dropout": 1.5}, "train.yaml: model.dropout: Input should be less than 1"),
         ({"surprise": 1}, "train.yaml: surprise: unknown key"),
-        ({"losses": {"age": {"family": "nope"}}}, "train.yaml: losses.age: unknown scheduler"),
+        (
+            {"losses": {"age": {"family": "nope"}}},
+            "train.yaml: losses.age: family: unknown scheduler",
+        ),
         (
             {"losses": {"age": {"family": "fixed", "params": {"weight": -1}}}},
             "train.yaml: losses.age: ",
@@ -162,3 +165,16 @@ def test_load_run_config_defaults(tmp_path: Path) -> None:
     path.write_text("data: {simulate: {patients: 100}}\nout: run\n")
     cfg = load_run_config(path)
     assert cfg.model.d_model == 128 and cfg.training.epochs == 10 and cfg.losses == {}
+
+
+def test_losses_are_schedule_specs(tmp_path: Path) -> None:
+    """``losses`` entries are ScheduleSpecs: the shorthand reads as the long form, and the
+    run's config.yaml keeps the long form without ``terms``."""
+    long = load_run_config(write_config(tmp_path))
+    short = load_run_config(write_config(tmp_path, losses={"age": 0.01, "sex": 0.2}))
+    assert short == long
+    assert [s.weights(TrainState()) for s in short.schedulers()] == [{"age": 0.01}, {"sex": 0.2}]
+    assert long.model_dump(mode="json")["losses"] == {
+        "age": {"family": "fixed", "params": {"weight": 0.01}},
+        "sex": {"family": "fixed", "params": {"weight": 0.2}},
+    }

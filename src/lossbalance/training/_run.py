@@ -6,12 +6,14 @@ This is the minimal config of ``lossbalance train CONFIG.yaml``::
       simulate: {patients: 3000, seed: 0}     # or: cohort: path/to/cohort.npz
     model: {d_model: 128, decoder_layers: 2}  # GeneratorConfig fields
     training: {epochs: 10, batch_size: 32}    # TrainerConfig fields
-    losses:                                   # one weight schedule per auxiliary term
+    losses:                                   # one ScheduleSpec per auxiliary term
       age: {family: fixed, params: {weight: 0.01}}
       sex: {family: fixed, params: {weight: 0.2}}
     out: runs/seed
 
-Every level forbids unknown keys; a bad key or value fails with one line naming it.
+Each ``losses`` entry is a :class:`~lossbalance.schedulers.ScheduleSpec` (so ``age: 0.01``
+is short for the ``fixed`` line above). Every level forbids unknown keys; a bad key or
+value fails with one line naming it.
 Terms left out of ``losses`` weigh 1.0 (``lm`` always does, unless listed).
 """
 
@@ -22,13 +24,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    ValidationError,
+    field_serializer,
+    model_validator,
+)
 
 from lossbalance._atomic import write_text_atomic
 from lossbalance._errors import LossbalanceError
 from lossbalance.data import Cohort
 from lossbalance.model import GeneratorConfig
-from lossbalance.schedulers import WeightScheduler, create
+from lossbalance.schedulers import ScheduleSpec, WeightScheduler
 from lossbalance.training._callbacks import Callback, JsonlLogger, RichProgress
 from lossbalance.training._config import TrainerConfig
 from lossbalance.training._trainer import LAST, Trainer
@@ -68,13 +78,9 @@ class DataConfig(BaseModel):
         return simulate(self.simulate.patients, self.simulate.seed, self.simulate.system)
 
 
-class LossSpec(BaseModel):
-    """One term's weight schedule: a registered family and its parameters."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    family: str
-    params: dict[str, Any] = Field(default_factory=dict)
+LossSpec = ScheduleSpec
+"""One term's weight schedule: the package's :class:`~lossbalance.schedulers.ScheduleSpec`
+(this name stays for imports)."""
 
 
 class TrainRunConfig(BaseModel):
@@ -85,8 +91,15 @@ class TrainRunConfig(BaseModel):
     data: DataConfig
     model: GeneratorConfig = Field(default_factory=lambda: GeneratorConfig())
     training: TrainerConfig = Field(default_factory=lambda: TrainerConfig())
-    losses: dict[str, LossSpec] = Field(default_factory=dict)
+    losses: dict[str, ScheduleSpec] = Field(default_factory=dict)
     out: Path
+
+    @field_serializer("losses")
+    def _losses_without_terms(
+        self, losses: dict[str, ScheduleSpec], info: SerializationInfo
+    ) -> dict[str, dict[str, Any]]:
+        # keyed by term already: an unset ``terms`` is left out (the run's config.yaml)
+        return {t: s.model_dump(mode=info.mode, exclude_none=True) for t, s in losses.items()}
 
     def schedulers(self, where: str = "") -> list[WeightScheduler]:
         """One scheduler per entry of ``losses`` (validated against the registry)."""
@@ -99,7 +112,7 @@ class TrainRunConfig(BaseModel):
                     f"(terms: {', '.join(terms)})"
                 )
             try:
-                out.append(create(spec.family, [term], spec.params))
+                out.append(spec.build([term]))
             except LossbalanceError as exc:
                 raise LossbalanceError(f"{where}losses.{term}: {exc}") from None
         return out
