@@ -131,6 +131,26 @@ def test_config_errors_are_one_line(
     assert message in err
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "config file not found"),
+        ("", "the file is empty"),
+        ("data: [unclosed\n", "not valid YAML at line 2: expected ','"),
+        ("- 1\n", "the config must be a mapping of keys"),
+    ],
+)
+def test_config_file_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str | None, message: str
+) -> None:
+    path = tmp_path / "train.yaml"
+    if text is not None:
+        path.write_text(text)
+    assert main(["train", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(f"error: {path}: {message}")
+
+
 def test_cohort_too_small_to_split(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path)
     make_cohort(n=1).save(tmp_path / "cohort.npz")

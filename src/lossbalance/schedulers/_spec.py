@@ -18,13 +18,13 @@ import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lossbalance._errors import LossbalanceError
+from lossbalance._yaml import read_yaml_file
 from lossbalance.schedulers._base import (
     WeightScheduler,
     format_validation_error,
@@ -125,7 +125,7 @@ class ScheduleSpec(BaseModel):
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> ScheduleSpec:
         """Read one spec from a YAML file."""
-        data = _read_yaml(path)
+        data = read_yaml_file(path, "schedule")
         if isinstance(data, Mapping) and "schedules" in data:
             raise LossbalanceError(
                 f"{path}: schedules: holds several schedules; use load_schedules()"
@@ -133,28 +133,12 @@ class ScheduleSpec(BaseModel):
         return cls.from_mapping(data, str(path))
 
 
-def _read_yaml(path: str | os.PathLike[str]) -> Any:
-    p = Path(path)
-    if not p.is_file():
-        raise LossbalanceError(f"{p}: schedule file not found")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise LossbalanceError(f"{p}: not valid YAML{where}: {problem}") from None
-    if data is None:
-        raise LossbalanceError(f"{p}: the file is empty")
-    return data
-
-
 def load_schedules(path: str | os.PathLike[str]) -> list[ScheduleSpec]:
     """Read a schedule file: one spec, or a list of specs under ``schedules:``.
 
     In a list every spec must name its ``terms`` and no term may be owned twice.
     """
-    data = _read_yaml(path)
+    data = read_yaml_file(path, "schedule")
     if not (isinstance(data, Mapping) and "schedules" in data):
         return [ScheduleSpec.from_mapping(data, str(path))]
     extra = sorted(set(data) - {"schedules"})

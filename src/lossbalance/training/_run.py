@@ -36,6 +36,7 @@ from pydantic import (
 
 from lossbalance._atomic import write_text_atomic
 from lossbalance._errors import LossbalanceError
+from lossbalance._yaml import read_yaml_file
 from lossbalance.data import Cohort
 from lossbalance.model import GeneratorConfig
 from lossbalance.schedulers import ScheduleSpec, WeightScheduler
@@ -132,14 +133,7 @@ def validation_message(exc: ValidationError) -> str:
 def load_run_config(path: str | os.PathLike[str]) -> TrainRunConfig:
     """Read and validate a run config; every problem is one line naming file and field."""
     src = Path(path)
-    if not src.is_file():
-        raise LossbalanceError(f"{src}: config file not found")
-    try:
-        raw = yaml.safe_load(src.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise LossbalanceError(f"{src}: not valid YAML{where}") from None
+    raw = read_yaml_file(src, "config")
     if not isinstance(raw, dict):
         raise LossbalanceError(f"{src}: the config must be a mapping of keys")
     try:
