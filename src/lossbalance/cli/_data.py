@@ -135,40 +135,43 @@ def simulate_cmd(
     )
 
 
-@load_app.command("mimic3")
-def load_mimic3_cmd(
-    path: Path = typer.Argument(..., help="Folder with the MIMIC-III CSV files."),
-    procedures: bool = _PROCEDURES,
-    truncate: bool = _TRUNCATE,
-    min_visits: int = _MIN_VISITS,
-    max_codes: int | None = _MAX_CODES,
-    keep_duplicates: bool = _KEEP_DUPS,
-    system: System | None = _SYSTEM,
-    out: Path | None = _OUT,
-) -> None:
-    """Load MIMIC-III (PATIENTS, ADMISSIONS, DIAGNOSES_ICD[, PROCEDURES_ICD])."""
-    from lossbalance.data import load_mimic3
+def _mimic_command(name: str, loader: str, path_help: str, doc: str) -> Callable[..., None]:
+    """Register ``data load <name>``: a MIMIC folder, the shared load options and ``--out``,
+    loaded by ``lossbalance.data.<loader>``."""
 
-    options = _options(procedures, truncate, min_visits, max_codes, keep_duplicates, system)
-    _load(lambda: load_mimic3(path, options), str(path), out)
+    def command(
+        path: Path = typer.Argument(..., help=path_help),
+        procedures: bool = _PROCEDURES,
+        truncate: bool = _TRUNCATE,
+        min_visits: int = _MIN_VISITS,
+        max_codes: int | None = _MAX_CODES,
+        keep_duplicates: bool = _KEEP_DUPS,
+        system: System | None = _SYSTEM,
+        out: Path | None = _OUT,
+    ) -> None:
+        from lossbalance import data
+
+        load = getattr(data, loader)
+        options = _options(procedures, truncate, min_visits, max_codes, keep_duplicates, system)
+        _load(lambda: load(path, options), str(path), out)
+
+    command.__doc__ = doc
+    command.__name__ = command.__qualname__ = f"load_{name}_cmd"
+    return load_app.command(name)(command)
 
 
-@load_app.command("mimic4")
-def load_mimic4_cmd(
-    path: Path = typer.Argument(..., help="MIMIC-IV root (with hosp/) or its hosp folder."),
-    procedures: bool = _PROCEDURES,
-    truncate: bool = _TRUNCATE,
-    min_visits: int = _MIN_VISITS,
-    max_codes: int | None = _MAX_CODES,
-    keep_duplicates: bool = _KEEP_DUPS,
-    system: System | None = _SYSTEM,
-    out: Path | None = _OUT,
-) -> None:
-    """Load MIMIC-IV hosp (patients, admissions, diagnoses_icd[, procedures_icd])."""
-    from lossbalance.data import load_mimic4
-
-    options = _options(procedures, truncate, min_visits, max_codes, keep_duplicates, system)
-    _load(lambda: load_mimic4(path, options), str(path), out)
+load_mimic3_cmd = _mimic_command(
+    "mimic3",
+    "load_mimic3",
+    "Folder with the MIMIC-III CSV files.",
+    "Load MIMIC-III (PATIENTS, ADMISSIONS, DIAGNOSES_ICD[, PROCEDURES_ICD]).",
+)
+load_mimic4_cmd = _mimic_command(
+    "mimic4",
+    "load_mimic4",
+    "MIMIC-IV root (with hosp/) or its hosp folder.",
+    "Load MIMIC-IV hosp (patients, admissions, diagnoses_icd[, procedures_icd]).",
+)
 
 
 def _table_columns(pairs: list[str], fixed_system: System | None) -> TableColumns:
