@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from lossbalance._atomic import check_output_path, write_text_atomic
 from lossbalance.training._state import TrainState
@@ -32,14 +32,8 @@ Hook = Literal[
     "on_epoch_end",
     "on_train_end",
 ]
-HOOKS: tuple[Hook, ...] = (
-    "on_train_begin",
-    "on_epoch_begin",
-    "on_step_end",
-    "on_evaluation",
-    "on_epoch_end",
-    "on_train_end",
-)
+HOOKS: tuple[Hook, ...] = get_args(Hook)
+"""Every hook name, in the order of :data:`Hook`."""
 
 
 class Callback:
