@@ -9,6 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from lossbalance.data import Cohort
+from lossbalance.model import GeneratorConfig
+
+
+def tiny_model(dropout: float = 0.0) -> GeneratorConfig:
+    """A generator small enough for unit tests (d_model 16, 2 heads, 48 tokens)."""
+    return GeneratorConfig(
+        d_model=16, ffn_dim=32, attention_heads=2, max_length=48, dropout=dropout
+    )
 
 
 def tiny_cohort(n: int = 40, n_codes: int = 12, seed: int = 0, max_visits: int = 3) -> Cohort:

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from _builders import tiny_cohort
+from _builders import tiny_cohort, tiny_model
 from lossbalance._errors import LossbalanceError
 from lossbalance.data import Cohort
 from lossbalance.model import (
@@ -26,7 +26,7 @@ from lossbalance.model import (
     sequences_to_cohort,
 )
 
-TINY = GeneratorConfig(d_model=16, ffn_dim=32, attention_heads=2, max_length=48, dropout=0.0)
+TINY = tiny_model()
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from _builders import tiny_cohort
+from _builders import tiny_cohort, tiny_model
 from lossbalance._errors import LossbalanceError
 from lossbalance.data import Cohort
-from lossbalance.model import GeneratorConfig, generate
+from lossbalance.model import generate
 from lossbalance.schedulers import SchedulerParams, WeightScheduler, create
 from lossbalance.training import (
     JsonlLogger,
@@ -29,7 +29,7 @@ from lossbalance.training import (
 )
 
 # dropout on: the resume must restore the torch RNG to match
-TINY = GeneratorConfig(d_model=16, ffn_dim=32, attention_heads=2, max_length=48, dropout=0.1)
+TINY = tiny_model(dropout=0.1)
 FAST = TrainerConfig(epochs=4, batch_size=8, val_fraction=0.25, device="cpu")
 
 

@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from _builders import tiny_cohort
+from _builders import tiny_cohort, tiny_model
 from lossbalance._errors import LossbalanceError
 from lossbalance.clinical import SEX_ANY, CodeEdits
 from lossbalance.data import Cohort
-from lossbalance.model import GeneratorConfig
 from lossbalance.schedulers import SchedulerParams, WeightScheduler, create
 from lossbalance.training import (
     Callback,
@@ -26,7 +25,7 @@ from lossbalance.training import (
     load_checkpoint,
 )
 
-TINY = GeneratorConfig(d_model=16, ffn_dim=32, attention_heads=2, max_length=48, dropout=0.0)
+TINY = tiny_model()
 FAST = TrainerConfig(epochs=2, batch_size=8, val_fraction=0.25, device="cpu")
 
 
