@@ -29,7 +29,8 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     """
     out = check_output_path(path)
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{out.name}.", suffix=suffix if suffix is not None else out.suffix,
+        prefix=f".{out.name}.",
+        suffix=suffix if suffix is not None else out.suffix,
         dir=out.parent if str(out.parent) else ".",
     )
     os.close(fd)

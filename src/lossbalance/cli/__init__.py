@@ -22,7 +22,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _root() -> None:
     """Curricula, loss-weight schedules and multi-objective studies for EHR generators."""

@@ -80,8 +80,9 @@ class CodeTable:
         """One string per row, ``"icd10:dx:E119"``: the identity used to compare cohorts."""
         sys_names = np.array(SYSTEMS, dtype=np.str_)[self.systems]
         kind_names = np.array(KINDS, dtype=np.str_)[self.kinds]
-        return np.char.add(np.char.add(np.char.add(sys_names, ":"), np.char.add(kind_names, ":")),
-                           self.names)
+        return np.char.add(
+            np.char.add(np.char.add(sys_names, ":"), np.char.add(kind_names, ":")), self.names
+        )
 
     def take(self, index: npt.ArrayLike) -> CodeTable:
         """Rows ``index`` of this table, as a new table."""
@@ -225,8 +226,15 @@ class Cohort:
     def compact(self) -> Cohort:
         """Drop code-table rows no code refers to (and renumber codes)."""
         used, inverse = np.unique(self.codes, return_inverse=True)
-        return Cohort(self.age, self.sex, self.visit_offsets, self.code_offsets,
-                      inverse.astype(np.int32), self.code_table.take(used), self.patient_ids)
+        return Cohort(
+            self.age,
+            self.sex,
+            self.visit_offsets,
+            self.code_offsets,
+            inverse.astype(np.int32),
+            self.code_table.take(used),
+            self.patient_ids,
+        )
 
     def recode(self, table: CodeTable) -> Cohort:
         """This cohort with codes renumbered as rows of ``table`` (which must hold them all)."""
@@ -238,8 +246,15 @@ class Cohort:
         if len(mine) and (len(keys) == 0 or np.any(keys[order][pos] != mine)):
             raise LossbalanceError("recode: the target code table lacks codes of this cohort")
         mapping = order[pos].astype(np.int32) if len(mine) else np.array([], np.int32)
-        return Cohort(self.age, self.sex, self.visit_offsets, self.code_offsets,
-                      mapping[self.codes], table, self.patient_ids)
+        return Cohort(
+            self.age,
+            self.sex,
+            self.visit_offsets,
+            self.code_offsets,
+            mapping[self.codes],
+            table,
+            self.patient_ids,
+        )
 
     # ------------------------------------------------------- construction
     @classmethod
@@ -300,11 +315,17 @@ class Cohort:
         out = []
         for p in range(self.n_patients):
             visits = [
-                [(names[c], systems[c], kinds[c]) for c in codes[co[v]:co[v + 1]]]
+                [(names[c], systems[c], kinds[c]) for c in codes[co[v] : co[v + 1]]]
                 for v in range(vo[p], vo[p + 1])
             ]
-            out.append({"id": str(self.patient_ids[p]), "age": float(self.age[p]),
-                        "sex": SEXES[int(self.sex[p])], "visits": visits})
+            out.append(
+                {
+                    "id": str(self.patient_ids[p]),
+                    "age": float(self.age[p]),
+                    "sex": SEXES[int(self.sex[p])],
+                    "visits": visits,
+                }
+            )
         return out
 
     def equals(self, other: Cohort) -> bool:
@@ -326,10 +347,14 @@ class Cohort:
             np.savez(
                 fh,
                 format_version=np.array(FORMAT_VERSION),
-                age=self.age, sex=self.sex,
-                visit_offsets=self.visit_offsets, code_offsets=self.code_offsets,
-                codes=self.codes, patient_ids=self.patient_ids,
-                code_names=self.code_table.names, code_systems=self.code_table.systems,
+                age=self.age,
+                sex=self.sex,
+                visit_offsets=self.visit_offsets,
+                code_offsets=self.code_offsets,
+                codes=self.codes,
+                patient_ids=self.patient_ids,
+                code_names=self.code_table.names,
+                code_systems=self.code_table.systems,
                 code_kinds=self.code_table.kinds,
             )
         return out
@@ -348,8 +373,15 @@ class Cohort:
                         f"{src}: cohort format version {version}, expected {FORMAT_VERSION}"
                     )
                 table = CodeTable(z["code_names"], z["code_systems"], z["code_kinds"])
-                return cls(z["age"], z["sex"], z["visit_offsets"], z["code_offsets"],
-                           z["codes"], table, z["patient_ids"])
+                return cls(
+                    z["age"],
+                    z["sex"],
+                    z["visit_offsets"],
+                    z["code_offsets"],
+                    z["codes"],
+                    table,
+                    z["patient_ids"],
+                )
         except LossbalanceError as exc:
             if str(exc).startswith(str(src)):
                 raise
@@ -378,8 +410,9 @@ def _intern(flat: Sequence[tuple[str, int, int]]) -> tuple[CodeTable, npt.NDArra
     if not flat:
         return CodeTable.empty(), np.zeros(0, dtype=np.int32)
     table_index: dict[tuple[str, int, int], int] = {}
-    codes = np.fromiter((table_index.setdefault(t, len(table_index)) for t in flat),
-                        dtype=np.int32, count=len(flat))
+    codes = np.fromiter(
+        (table_index.setdefault(t, len(table_index)) for t in flat), dtype=np.int32, count=len(flat)
+    )
     rows = list(table_index)
     table = CodeTable(
         np.array([r[0] for r in rows], dtype=np.str_),
