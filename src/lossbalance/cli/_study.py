@@ -92,7 +92,9 @@ def run(
     sampler: str | None = typer.Option(None, help="auto, tpe, nsga2, gp or random."),
     seed: int | None = typer.Option(None, help="Sampler seed (worker i uses seed + i)."),
     workers: int = typer.Option(1, help="Worker processes on this machine."),
-    threads: int | None = typer.Option(None, help="Threads for the whole study (shared)."),
+    threads: int | None = typer.Option(
+        None, help="Threads for the whole study, shared by the workers (default: 1 per worker)."
+    ),
     prune: bool | None = typer.Option(None, "--prune/--no-prune", help="Multi-objective pruning."),
     min_dominating: int | None = typer.Option(
         None, help="Dominating completed trials needed to prune."
@@ -186,22 +188,22 @@ def run(
         doc["name"] = spec.name
     from lossbalance.study._study_spec import parse_study_spec
 
+    given = {
+        "objectives": ("--objectives", objectives is not None),
+        "budget.trials": ("--trials", trials is not None),
+        "budget.wall_time_s": ("--timeout", timeout is not None),
+        "pruner.min_dominating": ("--min-dominating", min_dominating is not None),
+        "pruner.fraction": ("--prune-fraction", prune_fraction is not None),
+        "pruner.warmup_trials": ("--warmup-trials", warmup_trials is not None),
+        "pruner.warmup_epochs": ("--warmup-epochs", warmup_epochs is not None),
+    }
     try:
-        spec = parse_study_spec(doc, source="study run options", folder=spec._folder)
+        spec = parse_study_spec(doc, source=spec.source, folder=spec._folder)
     except LossbalanceError as exc:
-        # name the command-line option rather than the spec field
-        msg = str(exc).removeprefix("study run options: ")
-        field, _, rest = msg.partition(": ")
-        flag = {
-            "objectives": "--objectives",
-            "budget.trials": "--trials",
-            "budget.wall_time_s": "--timeout",
-            "pruner.min_dominating": "--min-dominating",
-            "pruner.fraction": "--prune-fraction",
-            "pruner.warmup_trials": "--warmup-trials",
-            "pruner.warmup_epochs": "--warmup-epochs",
-        }.get(field)
-        raise LossbalanceError(f"{flag}: {rest}" if flag else str(exc)) from None
+        # a value from the command line: name the option rather than the spec field
+        field, _, rest = str(exc).removeprefix(f"{spec.source}: ").partition(": ")
+        flag, from_option = given.get(field, ("", False))
+        raise LossbalanceError(f"{flag}: {rest}" if from_option else str(exc)) from None
     name = spec.study_name()
     if storage == DEFAULT_STORAGE and not is_url(storage):
         Path(storage).parent.mkdir(parents=True, exist_ok=True)
@@ -304,7 +306,7 @@ def run(
 def worker(
     storage: str = typer.Option(..., help=_STORAGE_HELP),
     study: str = typer.Option(..., help="Name of the running study to join."),
-    threads: int | None = typer.Option(None, help="Intra-op threads of this worker."),
+    threads: int = typer.Option(1, min=1, help="Intra-op threads of this worker."),
     index: int = typer.Option(0, help="Worker index (seed offset): distinct per worker."),
     heartbeat_interval: int = typer.Option(10, help="Seconds between heartbeats (URLs)."),
     grace_period: int | None = typer.Option(None, help="Seconds before a silent trial is stale."),

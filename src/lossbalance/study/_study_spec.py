@@ -11,7 +11,7 @@ A study spec (``studies/default.yaml`` is the built-in one written out)::
     objectives: [validity, coherence]   # metric names, optionally name:minimize
     constraints: [validity >= 0.90]     # Optuna constraints (Trial.set_constraint)
     targets: [validity >= 0.95]         # drawn on the Pareto front
-    budget: {trials: 12, wall_time_s: 330}
+    budget: {trials: 24, wall_time_s: 330}
     sampler: {name: auto, seed: 0}
     pruner: {enabled: true, min_dominating: 3, warmup_trials: 4, warmup_epochs: 1}
 
@@ -46,7 +46,7 @@ class _Model(BaseModel):
 class Budget(_Model):
     """When the study stops: ``trials`` COMPLETE + PRUNED, or the wall time per worker."""
 
-    trials: int = Field(default=12, ge=1, description="COMPLETE + PRUNED trials")
+    trials: int = Field(default=24, ge=1, description="COMPLETE + PRUNED trials")
     wall_time_s: float | None = Field(
         default=330.0, gt=0, description="no new trial starts after this (seconds per worker)"
     )
@@ -86,8 +86,8 @@ def default_base_spec() -> dict[str, Any]:
     sized so that the default budget ends within 10 minutes on 2 CPU cores."""
     return {
         "name": "study-default",
-        "description": "built-in study base: simulated cohort, tiny generator, 4 epochs",
-        "data": {"source": "simulator", "patients": 400, "seed": 0},
+        "description": "built-in study base: simulated cohort, tiny generator, 5 epochs",
+        "data": {"source": "simulator", "patients": 600, "seed": 0},
         "model": {
             "d_model": 32,
             "encoder_layers": 1,
@@ -97,18 +97,18 @@ def default_base_spec() -> dict[str, Any]:
             "max_length": 128,
         },
         "training": {
-            "epochs": 4,
+            "epochs": 5,
             "batch_size": 32,
             "lr": 0.002,
             "seed": 0,
             "eval_every": 1,
-            "eval_patients": 60,
+            "eval_patients": 80,
         },
         "losses": {
             "age": {"schedule": {"family": "fixed", "params": {"weight": 0.01}}},
             "sex": {"schedule": {"family": "fixed", "params": {"weight": 0.01}}},
         },
-        "evaluation": {"patients": 150, "seed": 0},
+        "evaluation": {"patients": 300, "seed": 0},
         "tiers": [
             {"name": "best", "conditions": ["validity >= 0.95", "js < 0.3", "top100 > 0.5"]},
             {"name": "acceptable", "conditions": ["validity >= 0.90", "js < 0.4"]},

@@ -390,7 +390,9 @@ def run_study(
         study_name: the study's name.
         config: its settings (stored on the study for joining workers).
         workers: worker processes; 1 runs in this process.
-        threads: threads for the whole study (default: CPU count), shared evenly:
+        threads: threads for the whole study (default: one per worker: the small
+            generators a study trains run 4-5x slower with 2 intra-op threads than with
+            1 on a loaded 2-core machine, docs/studies.md), shared evenly:
             each worker process gets ``torch.set_num_threads(threads // workers)`` and
             the same ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS``.
         storage_options: keyword arguments of :func:`open_storage`.
@@ -404,7 +406,7 @@ def run_study(
     where = mask_url(storage_spec)
     build_problem(config.problem, config.problem_options)  # fail early on bad options
     study = create_or_load_study(storage, study_name, config, where=where)
-    total = threads if threads is not None else (os.cpu_count() or 1)
+    total = threads if threads is not None else workers
     share = max(1, total // workers)
     if workers == 1:
         run_worker(
