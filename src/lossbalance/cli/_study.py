@@ -123,7 +123,7 @@ def run(
 ) -> None:
     """Run (or continue) a study to its budget and print its Pareto trials.
 
-    Without SPEC_FILE: the built-in study (simulated cohort, tiny generator, 12
+    Without SPEC_FILE: the built-in study (simulated cohort, tiny generator, 24
     trials or 330 s) in ./lossbalance-study/. Running it again continues the same
     study: trials already done count towards the budget.
     """
