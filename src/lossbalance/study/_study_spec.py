@@ -116,6 +116,18 @@ def default_base_spec() -> dict[str, Any]:
     }
 
 
+def default_study_space() -> dict[str, Any]:
+    """The built-in study's search space: :func:`default_schedule_space` with decay
+    spans of 1 to 5 epochs (the built-in base trains 5 epochs; longer spans would
+    barely decay)."""
+    space = default_schedule_space().model_dump(mode="json")
+    for term in space["terms"].values():
+        for params in term["families"].values():
+            if "duration" in params:
+                params["duration"] = {"low": 1.0, "high": 5.0, "log": False, "integer": False}
+    return space
+
+
 class StudySpec(_Model):
     """A study: base experiment, search space, objectives, constraints, budget, sampler,
     pruner (module docstring)."""
@@ -241,5 +253,6 @@ def load_study_spec(path: str | os.PathLike[str]) -> StudySpec:
 
 
 def default_study_spec() -> StudySpec:
-    """The built-in study of ``lossbalance study run`` (``studies/default.yaml``)."""
-    return parse_study_spec({}, source="built-in study")
+    """The built-in study of ``lossbalance study run`` (``studies/default.yaml``): the
+    defaults of every field, with :func:`default_study_space` as the space."""
+    return parse_study_spec({"space": default_study_space()}, source="built-in study")
