@@ -123,6 +123,7 @@ def pruning_once(seed: int, pruner: DominancePruner | None) -> dict[str, Any]:
 
 PRUNERS = {
     "default (min_dominating=3)": DominancePruner(warmup_trials=4),
+    "min_dominating=2": DominancePruner(min_dominating=2, warmup_trials=4),
     "min_dominating=1": DominancePruner(min_dominating=1, warmup_trials=4),
 }
 
