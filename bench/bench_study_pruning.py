@@ -64,10 +64,8 @@ def run_once(seed: int, pruner: DominancePruner | None) -> dict[str, float]:
 
 #: Pruner settings measured: the default, and the most aggressive threshold.
 PRUNERS = {
-    "min_dominating=3, warmup_trials=5 (the first default)": DominancePruner(
-        min_dominating=3, warmup_trials=5
-    ),
-    "min_dominating=1, warmup_trials=5": DominancePruner(warmup_trials=5),
+    "min_dominating=3, warmup_trials=5": DominancePruner(warmup_trials=5),
+    "min_dominating=1, warmup_trials=5": DominancePruner(min_dominating=1, warmup_trials=5),
 }
 
 

@@ -97,7 +97,7 @@ def test_default_yaml_is_the_builtin_study() -> None:
     assert builtin.budget.trials == 24 and builtin.budget.wall_time_s == 330
     config = builtin.to_config("/tmp/runs")
     assert config.problem == "experiment" and config.problem_options["runs_dir"] == "/tmp/runs"
-    assert config.pruner is not None and config.pruner.min_dominating == 1
+    assert config.pruner is not None and config.pruner.min_dominating == 3
 
 
 def test_study_spec_base_file_and_errors(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ A study spec (``studies/default.yaml`` is the built-in one written out)::
     targets: [validity >= 0.95]         # drawn on the Pareto front
     budget: {trials: 24, wall_time_s: 330}
     sampler: {name: auto, seed: 0}
-    pruner: {enabled: true, min_dominating: 1, warmup_trials: 4, warmup_epochs: 1}
+    pruner: {enabled: true, min_dominating: 3, warmup_trials: 4, warmup_epochs: 1}
 
 Every error is one line naming the file and the field path (the experiment spec's
 formatting, :func:`lossbalance.spec.format_loc`).
@@ -63,7 +63,7 @@ class PrunerSettings(_Model):
     """The multi-objective pruner (:class:`~lossbalance.study.DominancePruner`)."""
 
     enabled: bool = True
-    min_dominating: int = Field(default=1, ge=1)
+    min_dominating: int = Field(default=3, ge=1)
     fraction: float | None = Field(default=None, gt=0.0, le=1.0)
     warmup_trials: int = Field(default=4, ge=1)
     warmup_epochs: int = Field(default=1, ge=0)
