@@ -65,7 +65,7 @@ BASE: dict[str, Any] = {
 BUDGET = 16
 SEEDS = (0, 1, 2)
 CPU_BUDGET_S = 60.0
-N_SCALE_TRIALS = 8
+N_SCALE_TRIALS = 20  # with 8, the lone last trial of the 2-worker arm dominated the ratio
 FIXED_REF = np.array([0.0, 0.0])  # minimisation form of validity = 0, coherence = 0
 URL = os.environ.get(
     "LOSSBALANCE_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
