@@ -12,7 +12,9 @@ Layout of the folders: :mod:`lossbalance.experiment._rundir`; docs/experiments.m
 
 from lossbalance.experiment._cohorts import CohortCache, RunData, load_cohort
 from lossbalance.experiment._curves import loss_curves_png, weight_curves_png
-from lossbalance.experiment._execute import build_schedulers, evaluate_checkpoint
+from lossbalance.experiment._execute import Trained, build_schedulers, evaluate_checkpoint
+from lossbalance.experiment._execute import finish as finish_run
+from lossbalance.experiment._execute import train as train_run
 from lossbalance.experiment._recommend import Candidate, Recommendation, rank, recommend
 from lossbalance.experiment._report import ExperimentReport, RunView, build_report
 from lossbalance.experiment._rundir import (
@@ -53,16 +55,19 @@ __all__ = [
     "RunEntry",
     "RunResult",
     "RunView",
+    "Trained",
     "VariantRef",
     "baseline_checkpoint",
     "build_report",
     "build_schedulers",
     "evaluate_checkpoint",
+    "finish_run",
     "load_cohort",
     "loss_curves_png",
     "rank",
     "recommend",
     "run_experiment",
+    "train_run",
     "variant_run_id",
     "weight_curves_png",
 ]

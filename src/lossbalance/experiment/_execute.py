@@ -11,6 +11,7 @@ and scores them with :func:`lossbalance.metrics.evaluate` against R, with H as t
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from lossbalance.metrics import MetricsResult
     from lossbalance.schedulers import WeightScheduler
     from lossbalance.spec import ExperimentSpec
+    from lossbalance.training import Callback
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,18 @@ def build_schedulers(spec: ExperimentSpec) -> list[WeightScheduler]:
 
 
 def train(
-    spec: ExperimentSpec, run: RunDir, data: RunData, *, resume: bool, progress: bool
+    spec: ExperimentSpec,
+    run: RunDir,
+    data: RunData,
+    *,
+    resume: bool,
+    progress: bool,
+    extra_callbacks: Sequence[Callback] = (),
 ) -> Trained:
-    """Train ``spec`` on R into ``run`` (continuing from ``last.pt`` when ``resume``)."""
+    """Train ``spec`` on R into ``run`` (continuing from ``last.pt`` when ``resume``).
+
+    ``extra_callbacks`` join the trainer's own (a study's pruning reporter, say).
+    """
     from lossbalance.training import BEST, LAST, fit_cohort
 
     start = time.perf_counter()
@@ -79,6 +90,7 @@ def train(
         run.path,
         resume=resume,
         progress=progress,
+        extra_callbacks=list(extra_callbacks),
     )
     best = run.file(BEST)
     return Trained(

@@ -206,11 +206,9 @@ class ExperimentTrialFunction:
 
     def __call__(self, params: Mapping[str, Any], report: ReportFn) -> dict[str, float]:
         """Run one trial (see the module docstring); return every final metric."""
-        from lossbalance.experiment import RunDir, build_schedulers, evaluate_checkpoint
-        from lossbalance.experiment._execute import Trained, finish
+        from lossbalance.experiment import RunDir, evaluate_checkpoint, finish_run, train_run
         from lossbalance.experiment._rundir import RUN_FILES, SPEC_FILE
         from lossbalance.spec import dump_spec, spec_digest, spec_to_dict
-        from lossbalance.training import BEST, LAST, fit_cohort
 
         try:
             spec = resolve_trial_spec(self.base_spec(), self.search_space(), params)
@@ -231,35 +229,20 @@ class ExperimentTrialFunction:
             record(RUN_DIR_ATTR, str(run.path))
         data = trial_data(spec)
         callback = _StudyCallback(report, run.path)
-        start = time.perf_counter()
         try:
-            trainer = fit_cohort(
-                data.real,
-                spec.model,
-                spec.training,
-                build_schedulers(spec),
-                run.path,
-                progress=False,
-                extra_callbacks=[callback],
+            trained = train_run(
+                spec, run, data, resume=False, progress=False, extra_callbacks=[callback]
             )
         except optuna.TrialPruned:
             raise
         except LossbalanceError as exc:
             raise TrialFailed(f"training: {exc}") from None
-        best = run.file(BEST)
-        trained = Trained(
-            checkpoint=best if best.is_file() else run.file(LAST),
-            epochs=trainer.state.epoch,
-            steps=trainer.state.step,
-            stop_reason=trainer.stop_reason,
-            seconds=time.perf_counter() - start,
-        )
         start = time.perf_counter()
         try:
             metrics = evaluate_checkpoint(trained.checkpoint, spec, data, run)
         except LossbalanceError as exc:
             raise TrialFailed(f"evaluation: {exc}") from None
-        outcome = finish(
+        outcome = finish_run(
             run,
             spec,
             metrics,
