@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -23,13 +24,16 @@ from lossbalance.study import (
     StudyObjective,
     build_problem,
     create_or_load_study,
+    default_base_spec,
     open_storage,
     parse_conditions,
     parse_objectives,
+    parse_study_spec,
     run_study,
     run_worker,
     trial_counts,
 )
+from lossbalance.study._experiment_trial import RUN_DIR_ATTR
 from lossbalance.study._workers import BudgetClaimed
 
 
@@ -119,21 +123,76 @@ def test_constraints_reach_optuna() -> None:
     assert {t.number for t in study.best_trials} <= feasible
 
 
-@pytest.mark.postgres
-@pytest.mark.slow
-def test_sigkill_a_worker_mid_trial_on_postgres(postgres_url: str) -> None:
-    """Two workers, SIGKILL one mid-trial: exact budget, the killed trial FAIL and retried."""
-    name = f"lb-kill-{uuid.uuid4().hex[:10]}"
-    budget = 6
-    storage = open_storage(postgres_url, heartbeat_interval=1, grace_period=2)
-    config = StudyConfig(
+def _kill_toy(runs_dir: Path) -> StudyConfig:
+    """The synthetic problem: 6 trials of 4 epochs of 0.4 s."""
+    return StudyConfig(
         objectives=parse_objectives("validity,coherence"),
-        n_trials=budget,
+        n_trials=6,
         sampler="random",
         seed=3,
         pruner=None,
         problem_options={"epochs": 4, "epoch_seconds": 0.4},
     )
+
+
+def _kill_experiment(runs_dir: Path) -> StudyConfig:
+    """The real ``experiment`` problem (train, generate, evaluate) at a tiny size, built as
+    ``bench/bench_study_real.py`` does: 100 simulated patients, d_model 16, 4 epochs with
+    an evaluation of 20 patients each, 40 in the final one (about 2 s a trial on one
+    thread); searched: fixed age and sex weights (log-uniform) and the temperature."""
+    base = default_base_spec()
+    tiny = {
+        **base,
+        "data": {"source": "simulator", "patients": 100, "seed": 0},
+        "model": {
+            "d_model": 16,
+            "encoder_layers": 1,
+            "decoder_layers": 1,
+            "attention_heads": 2,
+            "ffn_dim": 32,
+            "max_length": 64,
+        },
+        "training": {**base["training"], "epochs": 4, "eval_every": 1, "eval_patients": 20},
+        "evaluation": {"patients": 40, "seed": 0},
+    }
+    weight = {"fixed": {"weight": {"low": 1e-4, "high": 1.0, "log": True}}}
+    space = {
+        "terms": {"age": {"families": weight}, "sex": {"families": weight}},
+        "sampling": {"temperature": {"low": 0.7, "high": 1.3}},
+    }
+    spec = parse_study_spec(
+        {
+            "base": tiny,
+            "space": space,
+            "budget": {"trials": 4, "wall_time_s": None},
+            "sampler": {"name": "random", "seed": 3},
+            "pruner": {"enabled": False},
+        }
+    )
+    return spec.to_config(runs_dir)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("make_config", "deadline_s"),
+    [pytest.param(_kill_toy, 30, id="toy"), pytest.param(_kill_experiment, 90, id="experiment")],
+)
+def test_sigkill_a_worker_mid_trial_on_postgres(
+    postgres_url: str,
+    tmp_path: Path,
+    make_config: Callable[[Path], StudyConfig],
+    deadline_s: float,
+) -> None:
+    """Two workers, SIGKILL one mid-trial: exact budget, the killed trial FAIL and retried.
+
+    ``deadline_s`` bounds the wait for the victim to get mid-trial (worker start-up
+    included: the experiment's workers import torch) and, 1.5x, the survivor's end.
+    """
+    name = f"lb-kill-{uuid.uuid4().hex[:10]}"
+    config = make_config(tmp_path / "runs")
+    budget = config.n_trials
+    storage = open_storage(postgres_url, heartbeat_interval=1, grace_period=2)
     study = create_or_load_study(storage, name, config)
     cli = "import sys; from lossbalance.cli import main; sys.exit(main(sys.argv[1:]))"
     cmd = [
@@ -162,7 +221,7 @@ def test_sigkill_a_worker_mid_trial_on_postgres(postgres_url: str) -> None:
     victim, survivor = procs[1], procs[0]
     try:
         killed = None
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + deadline_s
         while killed is None and time.monotonic() < deadline:
             for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
                 mine = t.user_attrs.get(WORKER_ATTR, "").endswith(f":{victim.pid}")
@@ -175,7 +234,7 @@ def test_sigkill_a_worker_mid_trial_on_postgres(postgres_url: str) -> None:
         before = {t.number: t.values for t in study.get_trials(states=(TrialState.COMPLETE,))}
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait()
-        out, _ = survivor.communicate(timeout=45)
+        out, _ = survivor.communicate(timeout=1.5 * deadline_s)
         assert survivor.returncode == 0, out
 
         study = optuna.load_study(study_name=name, storage=open_storage(postgres_url))
@@ -198,9 +257,15 @@ def test_sigkill_a_worker_mid_trial_on_postgres(postgres_url: str) -> None:
         assert len(retried) == len(set(retried))
         finals = [t for t in trials.values() if t.state == TrialState.COMPLETE]
         assert len({tuple(sorted(t.params.items())) for t in finals}) == len(finals)
+        if config.problem == "experiment":  # every completed trial kept its run folder
+            run_dirs = [Path(t.user_attrs[RUN_DIR_ATTR]) for t in finals]
+            assert len(set(run_dirs)) == len(finals)
+            for run_dir in run_dirs:
+                assert run_dir.parent == tmp_path / "runs"
+                assert (run_dir / "metrics.json").is_file(), run_dir
         print(
-            f"kill test: killed trial {killed}, retried as {retries[0].number}; "
-            f"{counts.complete} complete, {counts.failed} failed; states "
+            f"kill test ({config.problem}): killed trial {killed}, retried as "
+            f"{retries[0].number}; {counts.complete} complete, {counts.failed} failed; states "
             f"{ {n: t.state.name for n, t in sorted(trials.items())} }"
         )
     finally:
