@@ -15,6 +15,7 @@ from lossbalance.model import (
     EOS,
     PAD,
     SEP,
+    UNK,
     BatchMaker,
     Generator,
     GeneratorConfig,
@@ -159,6 +160,63 @@ def test_visit_rules_ban_exactly() -> None:
     # right at the start: no empty visit, no empty patient
     start = rules(torch.tensor([[BOS]]), torch.zeros(1, len(vocab)))
     assert bool(torch.isinf(start[0, SEP])) and bool(torch.isinf(start[0, EOS]))
+
+
+def reference_bans(
+    ids: list[int],
+    vocab: Vocabulary,
+    duplicates: bool,
+    max_visits: int | None,
+    max_codes: int | None,
+    max_length: int | None,
+) -> set[int]:
+    """VisitRules' bans for one decoder prefix, written out plainly (the specification)."""
+    v, code = len(vocab), vocab.code_offset
+    ban = {PAD, BOS, UNK, *range(vocab.age_offset, code)}
+    last = max(p for p, tok in enumerate(ids) if tok == SEP or p == 0)
+    current = [tok for tok in ids[last + 1 :] if tok >= code]
+    n_vis = ids.count(SEP)
+    if duplicates:
+        ban |= set(current)
+    if not current:
+        ban.add(SEP)
+    if current or n_vis == 0:
+        ban.add(EOS)
+    if max_codes is not None and len(current) >= max_codes:
+        ban |= set(range(code, v))
+    if (max_visits is not None and n_vis >= max_visits) or (
+        max_length is not None and len(ids) >= max_length - 1
+    ):
+        ban = set(range(v)) - {EOS}
+    return ban
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_visit_rules_match_the_plain_reference(seed: int) -> None:
+    """Random prefixes (codes, </v>, trailing <pad> of finished rows) and random limits."""
+    vocab = Vocabulary.build(tiny_cohort(n=24))
+    rng = np.random.default_rng(seed)
+    b, t, v = 40, int(rng.integers(1, 9)), len(vocab)
+    ids = rng.choice(np.arange(vocab.code_offset, v), size=(b, t))
+    ids[rng.random((b, t)) < 0.3] = SEP
+    ids[rng.random((b, t)) < 0.1] = PAD
+    ids[:, 0] = BOS
+    scores = torch.from_numpy(rng.normal(size=(b, v)).astype(np.float32))
+    scores[:4] = float("-inf")  # another processor banned everything: <eos> gets 0
+    for duplicates in (True, False):
+        for max_visits, max_codes in ((None, None), (2, 2), (1, 3)):
+            for max_length in (None, t + 1, t + 3):
+                rules = VisitRules(vocab, duplicates, max_visits, max_codes, max_length)
+                out = rules(torch.from_numpy(ids), scores)
+                for r in range(b):
+                    ban = reference_bans(
+                        ids[r].tolist(), vocab, duplicates, max_visits, max_codes, max_length
+                    )
+                    want = scores[r].clone()
+                    want[sorted(ban)] = float("-inf")
+                    if bool(torch.isneginf(want).all()):
+                        want[EOS] = 0.0
+                    assert torch.equal(out[r], want), (r, ids[r])
 
 
 def test_sequences_to_cohort_exact() -> None:
