@@ -21,12 +21,20 @@ and conditional spaces; NSGA-II (Deb et al. 2002) scales to many trials. The
 AutoSampler switches from GP/TPE to NSGA-II after 250 *completed* trials; a static
 choice keeps every worker of a study on the same sampler.
 
+TPE runs multivariate (a joint density over the parameters, as in BOHB, Falkner et al.
+2018), with ``group=True`` on conditional spaces, so that each family's parameters get
+a joint model of their own instead of falling back to independent sampling (Optuna's
+guidance for conditional spaces), and with ``n_startup_trials`` scaled to the budget:
+a fifth of the trials, 5 to 10 (Optuna's default, 10 random trials, spends almost
+half of the built-in study's 24 before the model is used).
+
 Constraints reach every sampler through :meth:`optuna.trial.Trial.set_constraint`
 (Optuna 5.0 deprecated the samplers' ``constraints_func`` in its favour).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import optuna
@@ -56,6 +64,11 @@ def choose_sampler(n_trials: int, n_objectives: int, space: SearchSpace) -> tupl
     return "gp", f"small budget ({n_trials} < {LARGE_BUDGET}) on a numeric space"
 
 
+def tpe_startup_trials(n_trials: int) -> int:
+    """Random trials before TPE's model is used: ``n_trials // 5``, clamped to 5..10."""
+    return min(10, max(5, n_trials // 5))
+
+
 def make_sampler(
     name: str, *, seed: int | None, n_trials: int, n_objectives: int, space: SearchSpace
 ) -> optuna.samplers.BaseSampler:
@@ -65,7 +78,15 @@ def make_sampler(
     if name == "auto":
         name = choose_sampler(n_trials, n_objectives, space)[0]
     if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+        with warnings.catch_warnings():  # group and constant_liar are "experimental"
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(
+                seed=seed,
+                multivariate=True,
+                group=space.has_conditional,
+                constant_liar=True,
+                n_startup_trials=tpe_startup_trials(n_trials),
+            )
     if name == "nsga2":
         population = max(4, min(50, n_trials // 5))
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=population)
