@@ -42,6 +42,7 @@ import optuna
 from optuna.storages import BaseStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
+from lossbalance._allocator import tune_allocator
 from lossbalance._errors import LossbalanceError
 from lossbalance.study._config import (
     StudyConfig,
@@ -317,6 +318,7 @@ def run_worker(
         on_trial: called after each trial this worker ran (progress display).
     """
     set_thread_share(threads)
+    tune_allocator()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     _quiet_expected_failures()
     study = load_existing_study(storage, study_name, where)
