@@ -6,25 +6,25 @@ instead of the toy (``bench_study_pruning.py``, ``bench_study_search.py`` and
 :mod:`_study_common`):
 
 * **pruning** (goal: CPU <= 0.6x, hypervolume within 5%): the same study (auto
-  sampler, same seed, same budget of COMPLETE + PRUNED trials) without a pruner, with
-  ``min_dominating`` 3 (the default), 2 and 1;
+  sampler, same seed, :data:`BUDGET` COMPLETE + PRUNED trials of
+  :data:`PRUNING_EPOCHS` epochs) without a pruner and with each of :data:`PRUNERS`;
 * **search** (goal: hypervolume >= 1.2x, median of 3 seeds): auto sampler + default
   pruner against ``RandomSampler`` without pruning, each arm running trials until it
-  has spent ``CPU_BUDGET_S`` of this process's CPU;
+  has spent ``CPU_BUDGET_S`` of its process's CPU;
 * **scale-out** (goal: >= 1.8x trials per hour): 2 spawned workers of one thread
-  against 1, on PostgreSQL (``LOSSBALANCE_TEST_POSTGRES``).
+  against 1, on PostgreSQL (``LOSSBALANCE_TEST_POSTGRES``), :data:`N_SCALE_TRIALS`
+  random trials each.
 
 Every trial trains the built-in study's base at a smaller size (:data:`BASE`: 400
-simulated patients, the tiny generator, 4 epochs with an evaluation each, 150
-patients in the final evaluation) in one thread. CPU is ``time.process_time``
-(training runs in this process). Hypervolume is reported against two reference
-points: the fixed (0, 0) (worst validity and coherence, docs/studies.md; the same for
-every study, but far from a front near (0.99, 0.7), so every ratio is close to 1),
-and a *tight* point shared by the arms compared (per objective, the worst value any
-arm observed minus 10% of the observed range), which shows the differences.
+simulated patients, the tiny generator, an evaluation of 60 patients after each
+epoch, 150 patients in the final evaluation) in one thread, over
+``default_schedule_space()``. CPU is ``time.process_time`` of the process that runs
+the arm (``BENCH_JOBS=2`` runs two arms side by side). Hypervolume is reported at
+(0, 0) and, for the goals, at the front point of :func:`_study_common.front_reference`
+(the nadir of the arms' own fronts plus 10% of their range; printed).
 
-Run: ``python -m pytest bench/bench_study_real.py -s -k pruning`` (``-k search``,
-``-k scale``), or ``python bench/bench_study_real.py pruning``.
+Run: ``BENCH_JOBS=2 python bench/bench_study_real.py pruning`` (``search``,
+``scale``), or ``python -m pytest bench/bench_study_real.py -s -k pruning``.
 """
 
 from __future__ import annotations
