@@ -7,10 +7,11 @@ for page faults and for the kernel zeroing the new pages, and two study workers
 on two cores pay it side by side: 40 trials of ``bench/bench_study_real.py``'s
 study on PostgreSQL with two workers cost them 28.5 s of system time, against 2.0
 s with the settings below, and the two workers' trials per hour went from 1.62x
-one worker's to 2.06x and 1.85x (two runs). PyTorch's CPU performance guide recommends swapping in jemalloc or
-TCMalloc for the same reason; :func:`tune_allocator` gets the effect without a
-preloaded library, through glibc's own ``mallopt``: blocks below 64 MiB come from
-the heap and are reused, and the heap is trimmed only above 256 MiB free.
+one worker's to 2.06x and 1.85x (two runs). PyTorch's CPU performance guide
+recommends swapping in jemalloc or TCMalloc for the same reason;
+:func:`tune_allocator` gets the effect without a preloaded library, through
+glibc's own ``mallopt``: blocks below 64 MiB come from the heap and are reused,
+and the heap is trimmed only above 256 MiB free.
 """
 
 from __future__ import annotations
