@@ -13,7 +13,7 @@ worse than the nadir).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -121,12 +121,32 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
+def _param_lines(params: Mapping[str, Any]) -> list[str]:
+    """``name=value`` per parameter, names shortened where nothing is lost:
+    ``age.family=cosine`` -> ``age=cosine``, then ``age.cosine.start`` -> ``age.start``;
+    ``sampling.temperature`` -> ``temperature``."""
+    lines = []
+    for key, value in params.items():
+        parts = key.split(".")
+        if len(parts) == 2 and parts[1] == "family":
+            name = parts[0]
+        elif len(parts) == 3 and params.get(f"{parts[0]}.family") == parts[1]:
+            name = f"{parts[0]}.{parts[2]}"
+        elif len(parts) == 2 and parts[0] == "sampling":
+            name = parts[1]
+        else:
+            name = key
+        lines.append(f"{name}={_fmt(value)}")
+    return lines
+
+
 def pareto_table(study: optuna.Study) -> Table:
     """A rich table of the Pareto trials: objectives, other metrics, parameters, tier.
 
     Objectives get a column each; the other metrics (``floor_*`` values, the same
     for every trial, left out; only :data:`TABLE_METRICS` when there are more) and
-    the parameters are wrapped ``name=value`` lists.
+    the parameters are ``name=value`` lines (names shortened by :func:`_param_lines`),
+    so that the table stays readable in an 80-column terminal.
     """
     objectives = study_objectives(study)
     front = pareto_trials(study)
@@ -138,9 +158,11 @@ def pareto_table(study: optuna.Study) -> Table:
     has_tier = any(t.user_attrs.get("tier") is not None for t in front)
     table.add_column("trial", justify="right")
     for o in objectives:
-        table.add_column(f"{o.name} ({o.direction[:3]})", justify="right", style="bold")
-    table.add_column("other metrics", overflow="fold")
-    table.add_column("parameters", overflow="fold")
+        table.add_column(
+            f"{o.name} ({o.direction[:3]})", justify="right", style="bold", max_width=12
+        )
+    table.add_column("other metrics", overflow="fold", min_width=18)
+    table.add_column("parameters", overflow="fold", min_width=20)
     if has_tier:
         table.add_column("tier")
     for t in front:
@@ -148,8 +170,8 @@ def pareto_table(study: optuna.Study) -> Table:
         shown = [k for k in sorted(metrics) if k not in names and not k.startswith("floor_")]
         if len(shown) > len(TABLE_METRICS):
             shown = [k for k in TABLE_METRICS if k in metrics and k not in names]
-        others = " ".join(f"{k}={_fmt(metrics[k])}" for k in shown)
-        params = " ".join(f"{k}={_fmt(v)}" for k, v in t.params.items())
+        others = "\n".join(f"{k}={_fmt(metrics[k])}" for k in shown)
+        params = "\n".join(_param_lines(t.params))
         row = [str(t.number), *(_fmt(metrics.get(n, math.nan)) for n in names), others, params]
         if has_tier:
             row.append(_fmt(t.user_attrs.get("tier")))
