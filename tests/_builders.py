@@ -19,6 +19,18 @@ def tiny_model(dropout: float = 0.0) -> GeneratorConfig:
     )
 
 
+def tiny_model_doc(max_length: int) -> dict[str, int]:
+    """The ``model`` section of a tiny experiment spec (d_model 16, one layer each)."""
+    return {
+        "d_model": 16,
+        "encoder_layers": 1,
+        "decoder_layers": 1,
+        "attention_heads": 2,
+        "ffn_dim": 32,
+        "max_length": max_length,
+    }
+
+
 def tiny_cohort(n: int = 40, n_codes: int = 12, seed: int = 0, max_visits: int = 3) -> Cohort:
     """A seeded cohort of ``n`` patients, 1 to ``max_visits`` visits of 1-3 distinct codes
     drawn from ``C0`` .. ``C{n_codes - 1}``, uniform ages in [0, 90), sexes alternating F, M.

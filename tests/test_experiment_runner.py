@@ -12,6 +12,7 @@ import pytest
 import torch
 import yaml
 
+from _builders import tiny_model_doc
 from lossbalance._errors import LossbalanceError
 from lossbalance.cli import main
 from lossbalance.data import Cohort
@@ -53,14 +54,7 @@ def spec_doc(**changes: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "name": "tiny",
         "data": {"source": "cohort", "path": "cohort.npz"},
-        "model": {
-            "d_model": 16,
-            "encoder_layers": 1,
-            "decoder_layers": 1,
-            "attention_heads": 2,
-            "ffn_dim": 32,
-            "max_length": 32,
-        },
+        "model": tiny_model_doc(32),
         "training": {"epochs": 2, "batch_size": 16, "device": "cpu"},
         "losses": {
             "age": {"schedule": {"family": "fixed", "params": {"weight": 0.001}}},

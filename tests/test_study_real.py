@@ -13,6 +13,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
+from _builders import tiny_model_doc
 from lossbalance._errors import LossbalanceError
 from lossbalance.cli import main
 from lossbalance.metrics import MetricsResult
@@ -49,14 +50,7 @@ def _one_thread() -> Any:
 TINY_BASE: dict[str, Any] = {
     "name": "tiny",
     "data": {"source": "simulator", "patients": 120, "seed": 0},
-    "model": {
-        "d_model": 16,
-        "encoder_layers": 1,
-        "decoder_layers": 1,
-        "attention_heads": 2,
-        "ffn_dim": 32,
-        "max_length": 96,
-    },
+    "model": tiny_model_doc(96),
     "training": {"epochs": 2, "batch_size": 32, "eval_every": 1, "eval_patients": 20},
     "losses": {"age": {"schedule": {"family": "fixed", "params": {"weight": 0.01}}}},
     "evaluation": {"patients": 40},

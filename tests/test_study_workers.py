@@ -15,6 +15,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from _builders import tiny_model_doc
 from lossbalance.study import (
     FAIL_ATTR,
     HISTORY_ATTR,
@@ -144,14 +145,7 @@ def _kill_experiment(runs_dir: Path) -> StudyConfig:
     tiny = {
         **base,
         "data": {"source": "simulator", "patients": 100, "seed": 0},
-        "model": {
-            "d_model": 16,
-            "encoder_layers": 1,
-            "decoder_layers": 1,
-            "attention_heads": 2,
-            "ffn_dim": 32,
-            "max_length": 64,
-        },
+        "model": tiny_model_doc(64),
         "training": {**base["training"], "epochs": 4, "eval_every": 1, "eval_patients": 20},
         "evaluation": {"patients": 40, "seed": 0},
     }
