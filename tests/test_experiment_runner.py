@@ -20,14 +20,7 @@ from lossbalance.experiment import RunResult, build_report, run_experiment
 from lossbalance.spec import load_spec
 from lossbalance.training import JsonlLogger, Trainer
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models gain nothing from threads; on a shared machine they only stall."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 CODES = ["I10", "E119", "E785", "N179", "J189", "K219", "F329", "N390", "O800", "N400", "C61"]

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 
 from lossbalance.cli import main
 from lossbalance.spec import load_spec
@@ -19,13 +18,7 @@ RUNS = ["baseline", "main", "fallbacks/worst/fixed-0.005-0.005", "fallbacks/wors
 LABELS = ["fixed-0.01-0.2", "main", "fixed-0.005-0.005", "validity-first"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models gain nothing from threads; on a shared machine they only stall."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def read_json(path: Path) -> Any:

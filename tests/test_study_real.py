@@ -35,16 +35,7 @@ from lossbalance.study import (
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    """One intra-op thread, as study workers use (two are 4-5x slower on a loaded
-    2-core machine for these tiny models)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 TINY_BASE: dict[str, Any] = {
