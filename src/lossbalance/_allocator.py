@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import sys
 
 #: ``mallopt`` parameters (glibc ``malloc.h``).
@@ -26,25 +27,20 @@ M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD_BYTES = 64 * 1024 * 1024
 TRIM_THRESHOLD_BYTES = 256 * 1024 * 1024
 
-_tuned: list[bool] = []
 
-
+@functools.cache
 def tune_allocator() -> bool:
     """Raise glibc's mmap and trim thresholds in this process (once); returns whether
     it could (False off Linux/glibc, where nothing changes)."""
-    if _tuned:
-        return _tuned[0]
-    ok = False
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            mallopt = libc.mallopt
-            mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-            mallopt.restype = ctypes.c_int
-            ok = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(
-                mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
-            )
-        except (OSError, AttributeError):  # musl and others have no mallopt
-            ok = False
-    _tuned.append(ok)
-    return ok
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # musl and others have no mallopt
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(
+        mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
+    )
