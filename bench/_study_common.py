@@ -46,6 +46,7 @@ from lossbalance.study import (
     run_study,
     run_worker,
 )
+from lossbalance.study._pruner import dominated_count
 from lossbalance.study._results import hypervolume
 from lossbalance.study._workers import set_thread_share
 
@@ -90,7 +91,7 @@ def _toy_config(
     n_trials: int,
 ) -> StudyConfig:
     return StudyConfig(
-        objectives=parse_objectives("validity,coherence"),
+        objectives=_OBJECTIVES,
         n_trials=n_trials,
         sampler=sampler,  # type: ignore[arg-type]
         seed=seed,
@@ -138,10 +139,9 @@ def pareto_points(values: np.ndarray) -> list[tuple[float, float]]:
 
 
 def _non_dominated(points: np.ndarray) -> np.ndarray:
-    """Mask of the rows of ``points`` (minimisation) that no other row dominates."""
-    le = np.all(points[:, None, :] >= points[None, :, :], axis=2)
-    lt = np.any(points[:, None, :] > points[None, :, :], axis=2)
-    return ~np.any(le & lt, axis=1)
+    """Mask of the rows of ``points`` (minimisation) that no other row dominates (the
+    pruner's dominance rule, :func:`lossbalance.study._pruner.dominated_count`)."""
+    return np.array([dominated_count(p, points) == 0 for p in points], dtype=bool)
 
 
 def _threads(problem: BenchProblem) -> int | None:

@@ -49,7 +49,7 @@ PRUNING_EPOCHS = 8  # pruning trials: longer, as a study that trains to converge
 BUDGET = 24  # trials of each pruning study (the built-in study's budget)
 SEEDS = (0, 1, 2)
 CPU_BUDGET_S = 180.0
-N_SCALE_TRIALS = 40  # the 2-worker arm ends with one worker idle for up to a trial: keep it small
+N_SCALE_TRIALS = 40  # the 2-worker arm ends with one worker idle for up to a trial
 
 PRUNERS = {
     "default (min_dominating=3)": DominancePruner(),
