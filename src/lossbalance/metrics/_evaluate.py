@@ -178,15 +178,16 @@ def evaluate(
 
         sides = [enc_g] + ([done["S"][0]] if "S" in done else [])
         coh = list(pool.map(second, sides))
+        mem: MemorizationMetrics | None = None
+        if use_train:
+            mem = compute_memorization(
+                enc_g, done["T"][0], enc_f, memorization_sample, seed, notes, pool.map
+            )
     coh_g = coh[0]
     coh_s = coh[1] if len(coh) > 1 else None
     enc_s = done["S"][0] if "S" in done else None
     val_s = done["S"][1] if "S" in done else None
     assert val_s is None or isinstance(val_s, ValidityMetrics)
-
-    mem: MemorizationMetrics | None = None
-    if use_train:
-        mem = compute_memorization(enc_g, done["T"][0], enc_f, memorization_sample, seed, notes)
 
     values, floor_values = _assemble(
         val_g, coh_g, val_s, coh_s, enc_g, enc_s, mem, notes, train is not None
