@@ -113,9 +113,9 @@ def history_keys(enc: EncodedCohort) -> npt.NDArray[np.void]:
             terms = _splitmix(stream ^ np.uint64(salt)) * np.power(
                 np.uint64(base), pos, dtype=np.uint64
             )
-            if len(terms):
-                sums = np.add.reduceat(terms, np.minimum(start[:-1], len(terms) - 1))
-                keys[:, j + 1] = np.where(nonempty, sums, 0)
+            # a trailing 0 keeps every start a valid index (empty patients at the end)
+            sums = np.add.reduceat(np.append(terms, np.uint64(0)), start[:-1])
+            keys[:, j + 1] = np.where(nonempty, sums, 0)
     return np.ascontiguousarray(keys).view(np.dtype((np.void, 24))).ravel()
 
 
@@ -225,6 +225,34 @@ def sample_rows(n: int, k: int, rng: np.random.Generator) -> npt.NDArray[np.int6
     return np.sort(rng.choice(n, size=k, replace=False)).astype(np.int64)
 
 
+def query_samples(
+    n_g: int, n_t: int, n_f: int, sample: int, seed: int
+) -> dict[str, npt.NDArray[np.int64]]:
+    """The seeded query samples of every search (row indices, sorted):
+
+    - ``dcr_g``, ``dcr_f``: up to ``sample`` patients of G and of F (closest records);
+    - ``mia_t``, ``mia_f``: ``min(sample, n_t, n_f)`` members from T, as many
+      non-members from F;
+    - ``aa_g``, ``aa_t``, ``aa_f``: ``min(sample, n_g, n_t, n_f)`` patients of each
+      (NNAAR).
+    """
+
+    def rng(tag: int) -> np.random.Generator:
+        return np.random.default_rng([seed, 0x3E3, tag])
+
+    m = min(sample, n_t, n_f)
+    k = min(sample, n_g, n_t, n_f)
+    return {
+        "dcr_g": sample_rows(n_g, sample, rng(1)),
+        "dcr_f": sample_rows(n_f, sample, rng(2)),
+        "mia_t": sample_rows(n_t, m, rng(3)),
+        "mia_f": sample_rows(n_f, m, rng(4)),
+        "aa_g": sample_rows(n_g, k, rng(5)),
+        "aa_t": sample_rows(n_t, k, rng(6)),
+        "aa_f": sample_rows(n_f, k, rng(7)),
+    }
+
+
 def roc_auc(positive: npt.NDArray[np.float64], negative: npt.NDArray[np.float64]) -> float:
     """ROC AUC of scores of positives against negatives, ties counting one half
     (the Mann-Whitney U statistic over ``len(positive) * len(negative)``)."""
@@ -278,16 +306,9 @@ def compute_memorization(
 
     sets_g, sets_t, sets_f = code_sets(gen), code_sets(train), code_sets(reference)
 
-    def rng(tag: int) -> np.random.Generator:
-        return np.random.default_rng([seed, 0x3E3, tag])
-
-    # distance to closest record: queries from G and from F, T searched whole
-    q_g = sample_rows(n_g, sample, rng(1))
-    q_f = sample_rows(n_f, sample, rng(2))
-    # membership inference: members from T, as many non-members from F; G searched whole
-    m = min(sample, n_t, n_f)
-    members = sample_rows(n_t, m, rng(3))
-    others = sample_rows(n_f, m, rng(4))
+    idx = query_samples(n_g, n_t, n_f, sample, seed)
+    q_g, q_f, members, others = idx["dcr_g"], idx["dcr_f"], idx["mia_t"], idx["mia_f"]
+    m = len(members)
     jobs: list[_Job] = [
         (sets_g[q_g], sets_t, None),
         (sets_f[q_f], sets_t, None),
@@ -295,11 +316,11 @@ def compute_memorization(
         (sets_f[others], sets_g, None),
     ]
     # NNAAR on equal-size samples of G, T and F
-    k = min(sample, n_g, n_t, n_f)
+    k = len(idx["aa_g"])
     if k >= 2:
-        s_g = sets_g[sample_rows(n_g, k, rng(5))]
-        jobs += _aa_jobs(sets_t[sample_rows(n_t, k, rng(6))], s_g)
-        jobs += _aa_jobs(sets_f[sample_rows(n_f, k, rng(7))], s_g)
+        s_g = sets_g[idx["aa_g"]]
+        jobs += _aa_jobs(sets_t[idx["aa_t"]], s_g)
+        jobs += _aa_jobs(sets_f[idx["aa_f"]], s_g)
     found = list(run(_search, jobs))
 
     med_g, med_f = float(np.median(found[0])), float(np.median(found[1]))
