@@ -226,3 +226,28 @@ def test_table_marks_targets() -> None:
     assert "(ideal)" in plain  # the no-leak floors of mia_auc, dcr_ratio, nnaar
     no_train = _render(evaluate(GOOD, R, rules=RULES))
     assert "no train cohort given" in no_train and "no floor" in no_train
+
+
+def test_study_constraints_and_objectives_use_the_metric_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lossbalance.cli import main
+    from lossbalance.study import parse_conditions, parse_objectives
+
+    ok = parse_conditions(["mia_auc<=0.6", "distinct_ratio>=0.8"], field="--constraint")
+    assert [c.metric for c in ok] == ["mia_auc", "distinct_ratio"]
+    assert [o.name for o in parse_objectives("validity,coherence,nnaar")] == [
+        "validity",
+        "coherence",
+        "nnaar",
+    ]
+    with pytest.raises(LossbalanceError, match="^--objectives: metric 'dcr_ratio' is best at 1"):
+        parse_objectives("validity,dcr_ratio")
+    storage = tmp_path / "s.journal"
+    for flag, value, message in [
+        ("--constraint", "mia_aucc<=0.6", "mia_aucc"),
+        ("--objectives", "validity,entropy_ratio", "'entropy_ratio' is best at 1"),
+    ]:
+        code = main(["study", "run", "--toy", "--storage", str(storage), flag, value, "--quiet"])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and "\n" not in err and message in err, err
