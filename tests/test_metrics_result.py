@@ -241,7 +241,7 @@ def test_study_constraints_and_objectives_use_the_metric_names(
         "coherence",
         "nnaar",
     ]
-    with pytest.raises(LossbalanceError, match="^--objectives: metric 'dcr_ratio' is best at 1"):
+    with pytest.raises(LossbalanceError, match=r"^--objectives: metric 'dcr_ratio' is best at 1"):
         parse_objectives("validity,dcr_ratio")
     storage = tmp_path / "s.journal"
     for flag, value, message in [

@@ -185,9 +185,7 @@ def test_injected_duplicates_are_counted_exactly(g: Cohort, data: st.DataObject)
         visits[v].append(visits[v][j % len(visits[v])])
     v = evaluate(Cohort.from_records(records), REAL, rules=RULES, floor=False)
     assert v.validity.duplicates == len(picks)
-    assert v.validity.duplicate_rate == pytest.approx(
-        len(picks) / (g.n_codes + len(picks))
-    )
+    assert v.validity.duplicate_rate == pytest.approx(len(picks) / (g.n_codes + len(picks)))
     assert v.validity.validity == pytest.approx(1 - len(picks) / (g.n_codes + len(picks)))
 
 

@@ -21,7 +21,7 @@ from lossbalance.metrics._memorization import MemorizationMetrics, compute_memor
 from lossbalance.metrics._names import METRIC_GROUPS, METRIC_NAMES
 from lossbalance.metrics._pairs import PairCounts, pair_walk
 from lossbalance.metrics._result import IDEAL_FLOOR, CohortSize, MetricsResult
-from lossbalance.metrics._space import CodeSpace, EncodedCohort, check_systems
+from lossbalance.metrics._space import CodeSpace, EncodedCohort, check_systems, cohort_systems
 from lossbalance.metrics._validity import ValidityMetrics, compute_validity
 
 _T = TypeVar("_T")
@@ -168,8 +168,7 @@ def evaluate(
         assert isinstance(val_g, ValidityMetrics)
         check_systems(enc_g, enc_f, space, "generated")
         if train is not None:
-            enc_t0 = done["T"][0] if "T" in done else EncodedCohort.encode(train, space)
-            check_systems(enc_t0, enc_f, space, "train")
+            check_systems(cohort_systems(train), enc_f, space, "train")
 
         def second(enc: EncodedCohort) -> CoherenceMetrics:
             pairs, co = pair_walk(enc, ref_pairs)

@@ -29,7 +29,16 @@ from lossbalance._errors import LossbalanceError
 from lossbalance.data import Cohort
 from lossbalance.data._cohort import concat_ranges, offsets_from_lengths
 
-__all__ = ["collapse", "copy_of", "flatten", "independent", "sharpen", "stretch"]
+__all__ = [
+    "RUNGS",
+    "collapse",
+    "copy_of",
+    "flatten",
+    "independent",
+    "ladder",
+    "sharpen",
+    "stretch",
+]
 
 _MAX_ROUNDS = 10_000
 
@@ -164,3 +173,32 @@ def copy_of(train: Cohort, seed: int = 0) -> Cohort:
     """The training cohort itself, patient for patient (``seed`` is unused)."""
     del seed
     return train.select(np.arange(train.n_patients, dtype=np.int64))
+
+
+RUNGS: tuple[str, ...] = (
+    "fresh",
+    "sharpen",
+    "flatten",
+    "independent",
+    "collapse",
+    "stretch",
+    "copy_of",
+)
+"""The rungs of :func:`ladder`, best first (``fresh`` and ``copy_of`` score as real data
+on coherence; ``copy_of`` must fail memorization)."""
+
+
+def ladder(fresh: Cohort, train: Cohort, seed: int = 0) -> dict[str, Cohort]:
+    """Every rung of the ladder: ``fresh`` (real data the generator never saw, e.g. an
+    independent draw or a held-out split), each degradation of it, and a copy of
+    ``train``. Score each against a reference split with
+    :func:`lossbalance.metrics.evaluate` (``train`` as train) to calibrate the metrics."""
+    return {
+        "fresh": fresh,
+        "sharpen": sharpen(fresh, seed),
+        "flatten": flatten(fresh, seed),
+        "independent": independent(fresh, seed),
+        "collapse": collapse(fresh, seed),
+        "stretch": stretch(fresh, seed),
+        "copy_of": copy_of(train, seed),
+    }
