@@ -1,14 +1,17 @@
 """Cohorts: the columnar model, loaders for real EHR exports, and the simulator."""
 
 from lossbalance.data._cohort import (
+    DEFAULT_FRACTIONS,
     KINDS,
     SEXES,
+    SPLITS,
     SYSTEMS,
     CodeTable,
     Cohort,
     concat_ranges,
     kind_index,
     offsets_from_lengths,
+    split_counts,
     system_index,
 )
 from lossbalance.data._describe import CohortSummary, Distribution, TopCode, describe
@@ -20,8 +23,10 @@ from lossbalance.data._table import TableColumns, load_table
 
 __all__ = [
     "AGE_OVER_89",
+    "DEFAULT_FRACTIONS",
     "KINDS",
     "SEXES",
+    "SPLITS",
     "SYSTEMS",
     "CodeTable",
     "Cohort",
@@ -38,5 +43,6 @@ __all__ = [
     "load_table",
     "offsets_from_lengths",
     "simulate",
+    "split_counts",
     "system_index",
 ]
