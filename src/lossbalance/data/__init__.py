@@ -19,6 +19,7 @@ from lossbalance.data._mimic3 import load_mimic3
 from lossbalance.data._mimic4 import load_mimic4
 from lossbalance.data._options import AGE_OVER_89, LoadOptions
 from lossbalance.data._simulator import simulate
+from lossbalance.data._splits import parse_fractions, save_splits, split_cohort
 from lossbalance.data._table import TableColumns, load_table
 
 __all__ = [
@@ -42,7 +43,10 @@ __all__ = [
     "load_mimic4",
     "load_table",
     "offsets_from_lengths",
+    "parse_fractions",
+    "save_splits",
     "simulate",
+    "split_cohort",
     "split_counts",
     "system_index",
 ]
