@@ -158,3 +158,42 @@ def test_file_written_by_the_previous_release_loads() -> None:
     assert old.visits_per_patient().tolist() == [2, 1, 2, 0]
     parts = old.split_by((0.5, 0.25, 0.25), seed=0)
     assert [p.n_patients for p in parts.values()] == [2, 1, 1]
+
+
+def _tables(tmp_path: Path, split_rows: list[str], header: str = "split") -> tuple[Path, Path]:
+    codes, patients = tmp_path / "codes.csv", tmp_path / "patients.csv"
+    codes.write_text(
+        "patient_id,visit_id,code\np1,v1,I10\np2,v1,J45\np3,v1,E119\np4,v1,O80\n",
+        encoding="utf-8",
+    )
+    rows = "".join(f"p{i + 1},F,40,{s}\n" for i, s in enumerate(split_rows))
+    patients.write_text(f"patient_id,sex,age,{header}\n{rows}", encoding="utf-8")
+    return codes, patients
+
+
+def test_table_split_column_is_carried(tmp_path: Path) -> None:
+    from lossbalance.data import TableColumns, load_table
+
+    codes, patients = _tables(tmp_path, ["train", "Held_Out", "tuning", "train", "tuning"])
+    cols = TableColumns(fixed_system="icd10")
+    c = load_table(codes, patients, cols)
+    assert c.patient_ids.tolist() == ["p1", "p2", "p3", "p4"]  # p5 has no codes: dropped
+    assert c.splits is not None and c.splits.tolist() == [0, 2, 1, 0]
+    parts = c.split_by(seed=9)
+    assert parts["held_out"].patient_ids.tolist() == ["p2"]
+    plain = load_table(codes, patients, TableColumns(fixed_system="icd10", split=None))
+    assert plain.splits is None
+
+
+def test_table_split_column_renamed_and_bad_value(tmp_path: Path) -> None:
+    from lossbalance.data import TableColumns, load_table
+
+    codes, patients = _tables(tmp_path, ["train", "test", "tuning", "train"], header="fold")
+    with pytest.raises(LossbalanceError) as info:
+        load_table(codes, patients, TableColumns(fixed_system="icd10", split="fold"))
+    assert str(info.value) == (
+        f"{patients}: column 'fold': split 'test' is not one of train, tuning, held_out "
+        "(data row 2)"
+    )
+    # without the column named, it is ignored
+    assert load_table(codes, patients, TableColumns(fixed_system="icd10")).splits is None
