@@ -197,3 +197,24 @@ def test_table_split_column_renamed_and_bad_value(tmp_path: Path) -> None:
     )
     # without the column named, it is ignored
     assert load_table(codes, patients, TableColumns(fixed_system="icd10")).splits is None
+
+
+def test_simulate_splits_draws_independent_references() -> None:
+    from lossbalance.data import reference_seed, simulate, simulate_splits
+
+    parts = simulate_splits(40, reference_patients=25, seed=5)
+    assert list(parts) == list(SPLITS)
+    assert parts["train"].with_splits(None).equals(simulate(40, 5))
+    assert [p.n_patients for p in parts.values()] == [40, 25, 25]
+    for i, (name, part) in enumerate(parts.items()):
+        assert part.splits is not None and set(part.splits.tolist()) == {i}
+        if name != "train":
+            assert part.patient_ids[0] == f"{name}-0"
+            again = simulate(25, reference_seed(5, name))
+            assert np.array_equal(part.code_keys(), again.code_keys())
+    seeds = {5, reference_seed(5, "tuning"), reference_seed(5, "held_out")}
+    assert len(seeds) == 3 and reference_seed(6, "tuning") not in seeds
+    assert not np.array_equal(parts["tuning"].age, parts["held_out"].age)
+    assert simulate_splits(40, 25, seed=5)["tuning"].equals(parts["tuning"])
+    with pytest.raises(LossbalanceError, match="reference_patients: must be at least 1"):
+        simulate_splits(40, reference_patients=0)

@@ -18,7 +18,7 @@ from lossbalance.data._describe import CohortSummary, Distribution, TopCode, des
 from lossbalance.data._mimic3 import load_mimic3
 from lossbalance.data._mimic4 import load_mimic4
 from lossbalance.data._options import AGE_OVER_89, LoadOptions
-from lossbalance.data._simulator import simulate
+from lossbalance.data._simulator import reference_seed, simulate, simulate_splits
 from lossbalance.data._splits import parse_fractions, save_splits, split_cohort
 from lossbalance.data._table import TableColumns, load_table
 
@@ -44,8 +44,10 @@ __all__ = [
     "load_table",
     "offsets_from_lengths",
     "parse_fractions",
+    "reference_seed",
     "save_splits",
     "simulate",
+    "simulate_splits",
     "split_cohort",
     "split_counts",
     "system_index",

@@ -247,7 +247,7 @@ def load_table(
     cohort = build_cohort(events, patients.to_numpy(dtype=str), sex, opts, str(cpath))
     if "split" in pfound:
         split = _parse_splits(pats["split"], ppath, pfound["split"])
-        cohort = cohort.with_splits(split[patients.get_indexer(cohort.patient_ids)])
+        cohort = cohort.with_splits(split[patients.get_indexer(pd.Index(cohort.patient_ids))])
     return cohort
 
 
@@ -255,7 +255,7 @@ def _parse_splits(values: pd.Series, path: Path, column: str) -> npt.NDArray[np.
     """Split names (``train``/``tuning``/``held_out``, any case) as indices into SPLITS."""
     text = values.astype("string").str.strip().str.lower()
     known = pd.Index(list(SPLITS))
-    index = known.get_indexer(text.fillna("").to_numpy(dtype=str))
+    index = known.get_indexer(pd.Index(text.fillna("").to_numpy(dtype=str)))
     if (index < 0).any():
         row = int(np.flatnonzero(index < 0)[0])
         raise LossbalanceError(
