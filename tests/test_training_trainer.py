@@ -177,7 +177,9 @@ def test_validation_loss_matches_manual_mean() -> None:
     assert len(t.val_batches.encoded) == 10  # 25% of 40, in batches of 8 and 2
     sums = dict.fromkeys(vals, 0.0)
     with torch.no_grad():
-        for rows in (np.arange(8), np.arange(8, 10)):
+        plan = t.val_batches.plan(0, None)  # grouped by length: sorted by it
+        assert [len(r) for r in plan] == [8, 2]
+        for rows in plan:
             out = t.model(t.val_batches.batch(rows))
             for k in sums:
                 sums[k] += float(out[k]) * len(rows)
@@ -242,7 +244,7 @@ def test_non_finite_loss_stops_and_keeps_last_checkpoint(tmp_path: Path) -> None
         def on_epoch_begin(self, trainer, state):
             if state.epoch == 1:
                 with torch.no_grad():
-                    trainer.model.sex_head.weight.fill_(float("nan"))
+                    trainer.model.code_head.sex.weight.fill_(float("nan"))
 
     t = Trainer.from_cohort(tiny_cohort(), TINY, FAST, out_dir=tmp_path, callbacks=[Poison()])
     spe = t.state.steps_per_epoch
@@ -250,7 +252,7 @@ def test_non_finite_loss_stops_and_keeps_last_checkpoint(tmp_path: Path) -> None
         t.fit()
     kept = load_checkpoint(tmp_path / "last.pt")
     assert kept["train_state"]["epoch"] == 1 and kept["train_state"]["step"] == spe
-    assert torch.isfinite(kept["model"]["sex_head.weight"]).all()
+    assert torch.isfinite(kept["model"]["code_head.sex.weight"]).all()
 
 
 def test_bad_input() -> None:
@@ -301,7 +303,7 @@ def test_gradnorm_and_default_rules_plug_in() -> None:
         FAST.model_copy(update={"batch_size": 4}),
         [gradnorm, fixed("validity", 1.0)],
     )
-    forbidden = t.train_batches._forbidden
+    forbidden = t.train_batches._forbidden_table
     assert forbidden is not None and bool(forbidden.any())  # O800 for men, P0730 for adults
     state = t.fit()
     w = state.weights
