@@ -310,3 +310,38 @@ def test_gradnorm_and_default_rules_plug_in() -> None:
     assert sum(w[k] for k in ("lm", "age", "sex")) == pytest.approx(3.0, abs=1e-4)
     assert len({round(w[k], 6) for k in ("lm", "age", "sex")}) > 1  # it did adapt
     assert np.isfinite(state.val_losses[-1]["validity"])
+
+
+def test_log_has_padding_and_gradient_check(tmp_path: Path) -> None:
+    t = Trainer.from_cohort(
+        tiny_cohort(), TINY, FAST, callbacks=[JsonlLogger(tmp_path / "log.jsonl")]
+    )
+    state = t.fit()
+    recs = JsonlLogger.read(tmp_path / "log.jsonl")
+    assert [r["padding"] for r in recs] == pytest.approx(state.epoch_padding, abs=1e-6)
+    assert all(0.0 <= p < 0.6 for p in state.epoch_padding)
+    assert set(recs[0]["grad_check"]) == {"lm", "age", "sex"}
+    assert all(v["shared"] > 0 and v["logits"] > 0 for v in recs[0]["grad_check"].values())
+    assert "grad_check" not in recs[1]
+
+
+def test_deferred_host_reads_give_the_same_run() -> None:
+    """``sync_every`` only changes when losses reach the host, not the training."""
+    runs = []
+    for every in (1, 3):
+        cfg = FAST.model_copy(update={"sync_every": every})
+        t = Trainer.from_cohort(tiny_cohort(), TINY, cfg, [fixed("age", 0.5)])
+        runs.append(t.fit())
+    a, b = runs
+    assert a.epoch_losses == b.epoch_losses
+    assert a.val_losses == b.val_losses and a.losses == b.losses
+    assert set(b.loss_tensors) == {"lm", "age", "sex"}
+
+
+def test_bf16_autocast_runs_on_cpu() -> None:
+    cfg = FAST.model_copy(update={"precision": "bf16", "epochs": 1})
+    t = Trainer.from_cohort(tiny_cohort(), TINY, cfg)
+    assert t.bf16
+    state = t.fit()
+    assert all(np.isfinite(v) for v in state.val_losses[-1].values())
+    assert not Trainer.from_cohort(tiny_cohort(), TINY, FAST).bf16  # fp32 on CPU by default

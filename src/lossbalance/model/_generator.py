@@ -311,10 +311,14 @@ class Generator(nn.Module):
             for w in where:
                 v = got[w]
                 if not math.isfinite(v) or v == 0.0:
+                    hint = ""
+                    if term == "validity" and not bool(self._forbidden(batch).any()):
+                        hint = "; no code is forbidden for any patient of the batch"
                     raise LossbalanceError(
                         f"check_terms: loss term {term!r} has "
                         f"{'a non-finite' if not math.isfinite(v) else 'no'} gradient at the "
-                        f"{'shared layer' if w == 'shared' else 'output logits'} ({w} norm {v})"
+                        f"{'shared layer' if w == 'shared' else 'output logits'} "
+                        f"({w} norm {v}{hint})"
                     )
         return norms
 
