@@ -265,9 +265,9 @@ class Generator(nn.Module):
         assert head is not None
         off = self.vocab.code_offset
         n = vf.sum(1, keepdim=True).clamp(min=1.0)
-        expected = torch.einsum("btc,bt->bc", probs[..., off:], vf) / n
         frozen = {k: v.detach() for k, v in head.named_parameters()}
-        with torch.autocast(probs.device.type, enabled=False):
+        with torch.autocast(probs.device.type, enabled=False):  # float32 throughout
+            expected = torch.einsum("btc,bt->bc", probs[..., off:], vf) / n
             age_soft, sex_soft = functional_call(head, frozen, (expected,))
             age_real, sex_real = head(self.code_bag(batch))
         out = {}
