@@ -28,6 +28,7 @@ from lossbalance.model import (
 )
 
 TINY = tiny_model()
+OLD_HEADS = "decoder_states (can read the prompt)"
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -66,13 +67,21 @@ def test_forward_returns_each_term(setup) -> None:
             labels=batch["labels"],
         ).loss
     assert torch.allclose(losses["lm"], ref, atol=1e-6)
-    # mean pooling: the heads read the mean hidden state over real positions
+    # the codes-only heads: the classifier on the expected bag of codes
     with torch.no_grad():
-        hidden, _ = model.hidden_and_logits(batch)
-        valid = (batch["labels"] != -100).float().unsqueeze(-1)
-        pooled = (hidden * valid).sum(1) / valid.sum(1)
-        age = F.cross_entropy(model.age_head(pooled), batch["age_group"])
+        _, logits = model.hidden_and_logits(batch)
+        valid = (batch["labels"] != -100).float()
+        probs = logits.softmax(-1)[..., vocab.code_offset :]
+        expected = (probs * valid.unsqueeze(-1)).sum(1) / valid.sum(1, keepdim=True)
+        age = F.cross_entropy(model.code_head(expected)[0], batch["age_group"])
     assert torch.allclose(losses["age"], age, atol=1e-6)
+    # the old heads: the mean decoder hidden state over real positions
+    old = Generator(TINY.model_copy(update={"aux_input": OLD_HEADS}), vocab)
+    with torch.no_grad():
+        hidden, _ = old.hidden_and_logits(batch)
+        pooled = (hidden * valid.unsqueeze(-1)).sum(1) / valid.sum(1, keepdim=True)
+        age = F.cross_entropy(old.age_head(pooled), batch["age_group"])
+        assert torch.allclose(old(batch)["age"], age, atol=1e-6)
     # untrained heads on 6 and 2 classes start near ln 6 and ln 2
     assert abs(float(losses["age"]) - np.log(6)) < 0.5
     assert abs(float(losses["sex"]) - np.log(2)) < 0.3
@@ -101,7 +110,9 @@ def test_validity_term_is_forbidden_probability_mass(setup) -> None:
 
 def test_token_pooling(setup) -> None:
     cohort, vocab, _ = setup
-    model = Generator(TINY.model_copy(update={"aux_pooling": "token"}), vocab)
+    model = Generator(
+        TINY.model_copy(update={"aux_pooling": "token", "aux_input": OLD_HEADS}), vocab
+    )
     batch = first_batch(cohort, vocab)
     hidden, _ = model.hidden_and_logits(batch)
     valid = batch["labels"] != -100

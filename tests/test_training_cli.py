@@ -198,3 +198,18 @@ def test_losses_are_schedule_specs(tmp_path: Path) -> None:
         "age": {"family": "fixed", "params": {"weight": 0.01}},
         "sex": {"family": "fixed", "params": {"weight": 0.2}},
     }
+
+
+def test_check_terms_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_config(tmp_path)
+    assert main(["train", str(path), "--check-terms"]) == 0
+    out = capsys.readouterr().out
+    for term in ("lm", "age", "sex"):
+        assert f"\n{term} " in out
+    assert "every term has a gradient" in out
+    assert not (tmp_path / "run" / "last.pt").exists()  # nothing trained or written
+    # the validity term on codes no clinical rule covers has no gradient: named, exit 2
+    path = write_config(tmp_path, model__validity=True)
+    assert main(["train", str(path), "--check-terms"]) == 2
+    err = capsys.readouterr().err
+    assert "loss term 'validity' has no gradient" in err and "no code is forbidden" in err

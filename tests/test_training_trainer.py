@@ -177,7 +177,9 @@ def test_validation_loss_matches_manual_mean() -> None:
     assert len(t.val_batches.encoded) == 10  # 25% of 40, in batches of 8 and 2
     sums = dict.fromkeys(vals, 0.0)
     with torch.no_grad():
-        for rows in (np.arange(8), np.arange(8, 10)):
+        plan = t.val_batches.plan(0, None)  # grouped by length: sorted by it
+        assert [len(r) for r in plan] == [8, 2]
+        for rows in plan:
             out = t.model(t.val_batches.batch(rows))
             for k in sums:
                 sums[k] += float(out[k]) * len(rows)
@@ -242,7 +244,7 @@ def test_non_finite_loss_stops_and_keeps_last_checkpoint(tmp_path: Path) -> None
         def on_epoch_begin(self, trainer, state):
             if state.epoch == 1:
                 with torch.no_grad():
-                    trainer.model.sex_head.weight.fill_(float("nan"))
+                    trainer.model.code_head.sex.weight.fill_(float("nan"))
 
     t = Trainer.from_cohort(tiny_cohort(), TINY, FAST, out_dir=tmp_path, callbacks=[Poison()])
     spe = t.state.steps_per_epoch
@@ -250,7 +252,7 @@ def test_non_finite_loss_stops_and_keeps_last_checkpoint(tmp_path: Path) -> None
         t.fit()
     kept = load_checkpoint(tmp_path / "last.pt")
     assert kept["train_state"]["epoch"] == 1 and kept["train_state"]["step"] == spe
-    assert torch.isfinite(kept["model"]["sex_head.weight"]).all()
+    assert torch.isfinite(kept["model"]["code_head.sex.weight"]).all()
 
 
 def test_bad_input() -> None:
@@ -301,10 +303,45 @@ def test_gradnorm_and_default_rules_plug_in() -> None:
         FAST.model_copy(update={"batch_size": 4}),
         [gradnorm, fixed("validity", 1.0)],
     )
-    forbidden = t.train_batches._forbidden
+    forbidden = t.train_batches._forbidden_table
     assert forbidden is not None and bool(forbidden.any())  # O800 for men, P0730 for adults
     state = t.fit()
     w = state.weights
     assert sum(w[k] for k in ("lm", "age", "sex")) == pytest.approx(3.0, abs=1e-4)
     assert len({round(w[k], 6) for k in ("lm", "age", "sex")}) > 1  # it did adapt
     assert np.isfinite(state.val_losses[-1]["validity"])
+
+
+def test_log_has_padding_and_gradient_check(tmp_path: Path) -> None:
+    t = Trainer.from_cohort(
+        tiny_cohort(), TINY, FAST, callbacks=[JsonlLogger(tmp_path / "log.jsonl")]
+    )
+    state = t.fit()
+    recs = JsonlLogger.read(tmp_path / "log.jsonl")
+    assert [r["padding"] for r in recs] == pytest.approx(state.epoch_padding, abs=1e-6)
+    assert all(0.0 <= p < 0.6 for p in state.epoch_padding)
+    assert set(recs[0]["grad_check"]) == {"lm", "age", "sex"}
+    assert all(v["shared"] > 0 and v["logits"] > 0 for v in recs[0]["grad_check"].values())
+    assert "grad_check" not in recs[1]
+
+
+def test_deferred_host_reads_give_the_same_run() -> None:
+    """``sync_every`` only changes when losses reach the host, not the training."""
+    runs = []
+    for every in (1, 3):
+        cfg = FAST.model_copy(update={"sync_every": every})
+        t = Trainer.from_cohort(tiny_cohort(), TINY, cfg, [fixed("age", 0.5)])
+        runs.append(t.fit())
+    a, b = runs
+    assert a.epoch_losses == b.epoch_losses
+    assert a.val_losses == b.val_losses and a.losses == b.losses
+    assert set(b.loss_tensors) == {"lm", "age", "sex"}
+
+
+def test_bf16_autocast_runs_on_cpu() -> None:
+    cfg = FAST.model_copy(update={"precision": "bf16", "epochs": 1})
+    t = Trainer.from_cohort(tiny_cohort(), TINY, cfg)
+    assert t.bf16
+    state = t.fit()
+    assert all(np.isfinite(v) for v in state.val_losses[-1].values())
+    assert not Trainer.from_cohort(tiny_cohort(), TINY, FAST).bf16  # fp32 on CPU by default

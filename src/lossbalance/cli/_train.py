@@ -13,13 +13,25 @@ def train(
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/last.pt if present."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    check_terms: bool = typer.Option(
+        False,
+        "--check-terms",
+        help="Only check that every loss term has a gradient (one batch), print the "
+        "norms and exit; writes nothing.",
+    ),
 ) -> None:
     """Train the generator; writes OUT/last.pt, OUT/best.pt and OUT/log.jsonl."""
     from rich.console import Console
 
-    from lossbalance.training._run import load_run_config, run_training
+    from lossbalance.training._run import check_run_terms, load_run_config, run_training
 
     cfg = load_run_config(config)
+    if check_terms:
+        norms = check_run_terms(cfg, base_dir=config.resolve().parent)
+        lines = [f"{'term':<10} {'shared layer':>14} {'output logits':>14}"]
+        lines += [f"{t:<10} {v['shared']:>14.4g} {v['logits']:>14.4g}" for t, v in norms.items()]
+        Console().print("\n".join(lines) + "\nevery term has a gradient", highlight=False)
+        return
     trainer = run_training(cfg, base_dir=config.resolve().parent, resume=resume, progress=progress)
     state = trainer.state
     last = state.val_losses[-1] if state.val_losses else {}

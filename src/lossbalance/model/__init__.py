@@ -1,13 +1,15 @@
 """The PromptEHR-style generator: vocabulary, encoding, model and sampling."""
 
-from lossbalance.model._config import GeneratorConfig
+from lossbalance.model._config import PRESETS, GeneratorConfig
 from lossbalance.model._encode import (
     IGNORE_INDEX,
     Batch,
     BatchMaker,
     EncodedCohort,
     encode_cohort,
+    forbidden_groups,
     forbidden_mask,
+    padding_share,
     token_edits,
 )
 from lossbalance.model._generation import (
@@ -18,7 +20,7 @@ from lossbalance.model._generation import (
     sample_demographics,
     sequences_to_cohort,
 )
-from lossbalance.model._generator import Generator, bart_config
+from lossbalance.model._generator import CodeClassifier, Generator, bart_config
 from lossbalance.model._vocab import (
     BOS,
     DEFAULT_AGE_BOUNDS,
@@ -38,11 +40,13 @@ __all__ = [
     "EOS",
     "IGNORE_INDEX",
     "PAD",
+    "PRESETS",
     "SEP",
     "SPECIAL_TOKENS",
     "UNK",
     "Batch",
     "BatchMaker",
+    "CodeClassifier",
     "EncodedCohort",
     "Generator",
     "GeneratorConfig",
@@ -53,9 +57,11 @@ __all__ = [
     "age_groups",
     "bart_config",
     "encode_cohort",
+    "forbidden_groups",
     "forbidden_mask",
     "generate",
     "generate_sequences",
+    "padding_share",
     "sample_demographics",
     "sequences_to_cohort",
     "token_edits",

@@ -132,14 +132,63 @@ def forbidden_mask(
     return tok_edits.age_conflict(rows, a) | tok_edits.sex_conflict(rows, s)
 
 
+def forbidden_groups(
+    tok_edits: CodeEdits, ages: npt.ArrayLike, sexes: npt.ArrayLike
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """The forbidden-code mask once per demographic group: ``(table (G, V), group (N,))``.
+
+    A code's age edit compares the whole years of the age (capped at ``AGE_MAX``), so
+    patients with the same whole years and sex share their mask:
+    ``table[group] == forbidden_mask(tok_edits, ages, sexes)``, with ``G`` at most
+    ``2 * (AGE_MAX + 1)`` rows instead of one per patient.
+    """
+    a = np.asarray(ages, dtype=np.float64)
+    s = np.asarray(sexes, dtype=np.int64)
+    whole = np.minimum(np.floor(a), AGE_MAX).astype(np.int64)
+    key = whole * 2 + s
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    table = forbidden_mask(tok_edits, a[first], s[first])
+    return table, group.astype(np.int64).reshape(-1)
+
+
+def padding_share(lengths: npt.NDArray[np.int64], batches: list[npt.NDArray[np.int64]]) -> float:
+    """Share of the label positions of ``batches`` that are padding (0 = none).
+
+    A batch of patients ``rows`` is trimmed to its longest sequence: it has
+    ``len(rows) * (max length - 1)`` label positions, ``sum(length - 1)`` of them real.
+    """
+    if not batches:
+        return 0.0
+    sizes = np.array([len(b) for b in batches], dtype=np.int64)
+    flat = np.concatenate(batches)
+    lens = lengths[flat] - 1
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    widths = np.maximum.reduceat(lens, starts)
+    total = int((sizes * widths).sum())
+    return 1.0 - int(lens.sum()) / total if total else 0.0
+
+
 Batch = dict[str, torch.Tensor]
 
 
 class BatchMaker:
     """Training batches from an :class:`EncodedCohort`, on a device, in a seeded order.
 
-    The order of epoch ``e`` is ``default_rng([seed, e]).permutation(N)``: it depends on
-    nothing but the seed and the epoch, so a resumed run sees the same batches.
+    **Order.** With ``group_by_length`` (the default), epoch ``e`` draws
+    ``rng = default_rng([seed, e])``, a permutation of the patients, cuts it into
+    windows of ``group_batches * batch_size`` patients, sorts each window by token
+    length (a stable sort: ties keep their random order), cuts it into batches and
+    shuffles the batches (``rng.permutation``). Every patient is in exactly one batch;
+    patients of a batch have similar lengths, so little of it is padding (the idea of
+    ``transformers``' ``LengthGroupedSampler`` and fairseq's length buckets, with the
+    randomness of a window and of the batch order kept). Without it, the batches are
+    consecutive slices of ``rng.permutation(N)``. The order depends on nothing but the
+    seed and the epoch, so a resumed run, also one resumed mid-epoch
+    (``batches(seed, epoch, start=k)``), sees the same batches.
+
+    **Transfers.** On CUDA the host tensors of a batch are pinned and copied with
+    ``non_blocking=True``; the forbidden-code mask is one row per demographic group
+    (:func:`forbidden_groups`), kept on the device, indexed by the batch's groups.
     """
 
     def __init__(
@@ -148,32 +197,64 @@ class BatchMaker:
         batch_size: int,
         device: torch.device | str = "cpu",
         tok_edits: CodeEdits | None = None,
+        *,
+        group_by_length: bool = True,
+        group_batches: int = 64,
     ) -> None:
         if batch_size < 1:
             raise LossbalanceError(f"batch_size: must be at least 1, got {batch_size}")
+        if group_batches < 1:
+            raise LossbalanceError(f"group_batches: must be at least 1, got {group_batches}")
         self.encoded = encoded
         self.batch_size = batch_size
+        self.group_by_length = group_by_length
+        self.group_batches = group_batches
         self.device = torch.device(device)
+        self._pin = self.device.type == "cuda"
         self._prompt = torch.from_numpy(encoded.prompt)
         self._tokens = torch.from_numpy(encoded.tokens)
         self._lengths = torch.from_numpy(encoded.lengths)
         self._age_group = torch.from_numpy(encoded.age_group)
         self._sex = torch.from_numpy(encoded.sex)
-        self._forbidden = (
-            torch.from_numpy(forbidden_mask(tok_edits, encoded.age, encoded.sex))
-            if tok_edits is not None
-            else None
-        )
+        self._forbidden_table: torch.Tensor | None = None
+        self._group: torch.Tensor | None = None
+        if tok_edits is not None:
+            table, group = forbidden_groups(tok_edits, encoded.age, encoded.sex)
+            self._forbidden_table = torch.from_numpy(table).to(self.device)
+            self._group = torch.from_numpy(group)
 
     def __len__(self) -> int:
         return -(-len(self.encoded) // self.batch_size)
 
     def order(self, seed: int, epoch: int | None) -> npt.NDArray[np.int64]:
-        """Patient order of an epoch (``epoch=None``: the stored order, for validation)."""
-        n = len(self.encoded)
+        """Patient order of an epoch, the batches one after another (``epoch=None``:
+        the validation order, by length when grouping, else as stored)."""
+        plan = self.plan(seed, epoch)
+        return np.concatenate(plan) if plan else np.zeros(0, dtype=np.int64)
+
+    def plan(self, seed: int, epoch: int | None) -> list[npt.NDArray[np.int64]]:
+        """The patients of every batch of an epoch, in the order they are trained on."""
+        n, bs = len(self.encoded), self.batch_size
+        lengths = self.encoded.lengths
         if epoch is None:
-            return np.arange(n, dtype=np.int64)
-        return np.random.default_rng([seed, epoch]).permutation(n).astype(np.int64)
+            order = (
+                np.argsort(lengths, kind="stable").astype(np.int64)
+                if self.group_by_length
+                else np.arange(n, dtype=np.int64)
+            )
+            return [order[i : i + bs] for i in range(0, n, bs)]
+        rng = np.random.default_rng([seed, epoch])
+        perm = rng.permutation(n).astype(np.int64)
+        if not self.group_by_length:
+            return [perm[i : i + bs] for i in range(0, n, bs)]
+        window = np.arange(n, dtype=np.int64) // (bs * self.group_batches)
+        grouped = perm[np.lexsort((lengths[perm], window))]
+        batches = [grouped[i : i + bs] for i in range(0, n, bs)]
+        return [batches[i] for i in rng.permutation(len(batches))]
+
+    def padding_share(self, seed: int, epoch: int | None) -> float:
+        """Share of an epoch's label positions that are padding."""
+        return padding_share(self.encoded.lengths, self.plan(seed, epoch))
 
     def batch(self, rows: npt.NDArray[np.int64]) -> Batch:
         """The batch of patients ``rows`` (trimmed to its longest sequence)."""
@@ -189,12 +270,17 @@ class BatchMaker:
             "age_group": self._age_group[idx],
             "sex": self._sex[idx],
         }
-        if self._forbidden is not None:
-            out["forbidden"] = self._forbidden[idx]
+        if self._group is not None:
+            out["forbidden_group"] = self._group[idx]
+        if self._pin:
+            out = {k: v.contiguous().pin_memory() for k, v in out.items()}
         nb = self.device.type != "cpu"
-        return {k: v.to(self.device, non_blocking=nb) for k, v in out.items()}
+        moved = {k: v.to(self.device, non_blocking=nb) for k, v in out.items()}
+        if self._forbidden_table is not None:
+            moved["forbidden_table"] = self._forbidden_table
+        return moved
 
-    def batches(self, seed: int = 0, epoch: int | None = None) -> Iterator[Batch]:
-        order = self.order(seed, epoch)
-        for start in range(0, len(order), self.batch_size):
-            yield self.batch(order[start : start + self.batch_size])
+    def batches(self, seed: int = 0, epoch: int | None = None, start: int = 0) -> Iterator[Batch]:
+        """The batches of an epoch from batch ``start`` on (a mid-epoch resume)."""
+        for rows in self.plan(seed, epoch)[start:]:
+            yield self.batch(rows)

@@ -105,6 +105,10 @@ def epoch_record(trainer: Trainer, state: TrainState) -> dict[str, Any]:
         "val": state.val_losses[-1] if state.val_losses else {},
         "weights": dict(state.weights),
     }
+    if state.epoch_padding and len(state.epoch_padding) == len(state.epoch_losses):
+        rec["padding"] = round(state.epoch_padding[-1], 6)
+    if state.epoch == 0 and trainer.grad_check_epoch == 0 and state.grad_check:
+        rec["grad_check"] = {t: dict(v) for t, v in state.grad_check.items()}
     if state.metrics_history and state.metrics_history[-1].get("epoch") == state.epoch:
         rec["metrics"] = {k: v for k, v in state.metrics_history[-1].items() if k != "epoch"}
     return rec
@@ -161,7 +165,7 @@ class RichProgress(Callback):
         )
 
         self._progress = Progress(
-            TextColumn("epoch {task.fields[epoch]}"),
+            TextColumn("epoch {task.fields[epoch]} (pad {task.fields[pad]})"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -173,7 +177,11 @@ class RichProgress(Callback):
     def on_epoch_begin(self, trainer: Trainer, state: TrainState) -> None:
         if self._progress is not None:
             self._task = self._progress.add_task(
-                "train", total=state.steps_per_epoch, epoch=state.epoch, terms=""
+                "train",
+                total=state.steps_per_epoch,
+                epoch=state.epoch,
+                pad=f"{trainer.current_padding:.0%}",
+                terms="",
             )
 
     def on_step_end(self, trainer: Trainer, state: TrainState) -> None:

@@ -33,6 +33,21 @@ class TrainerConfig(BaseModel):
         eval_patients: patients generated for each evaluation.
         sampling: sampling settings of the evaluations.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+        group_by_length: batches of patients of similar token length (seeded windows
+            of ``group_batches`` batches, sorted by length, batch order shuffled; see
+            :class:`~lossbalance.model.BatchMaker`); off: random-order batches.
+        group_batches: batches per length-sorting window.
+        precision: ``auto`` (bf16 autocast on CUDA, fp32 on CPU), ``fp32`` or ``bf16``
+            (autocast to bfloat16 on either device; the loss terms stay float32).
+        tf32: let CUDA matrix products in fp32 use TensorFloat-32 (``precision: fp32``).
+        sync_every: read the losses back to the host every this many steps (None:
+            every step on CPU, where it costs nothing, every 50 on CUDA, where each
+            read waits for the device). Between reads ``state.losses`` keeps the last
+            values read and ``state.loss_tensors`` holds this step's device tensors;
+            schedulers that adapt to the losses (``adaptive``) still get every step's
+            values. A non-finite loss is found at the next read.
+        check_terms: run :meth:`~lossbalance.model.Generator.check_terms` on one batch
+            when training starts (fails on a term with no gradient) and log the norms.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -54,6 +69,12 @@ class TrainerConfig(BaseModel):
     eval_patients: int = Field(default=200, ge=1)
     sampling: SamplingConfig = Field(default_factory=lambda: SamplingConfig())
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    group_by_length: bool = True
+    group_batches: int = Field(default=64, ge=1, le=100_000)
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    tf32: bool = True
+    sync_every: int | None = Field(default=None, ge=1, le=100_000)
+    check_terms: bool = True
 
     @field_validator("monitor")
     @classmethod

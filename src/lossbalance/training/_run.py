@@ -184,6 +184,20 @@ def fit_cohort(
     return trainer
 
 
+def check_run_terms(
+    config: TrainRunConfig, *, base_dir: Path | None = None
+) -> dict[str, dict[str, float]]:
+    """``lossbalance train --check-terms``: the gradient norms of every loss term on one
+    training batch (``Trainer.check_terms``); nothing is written.
+
+    Raises:
+        LossbalanceError: a term has a zero or non-finite gradient (one line naming it).
+    """
+    cohort = config.data.load(base_dir)
+    trainer = Trainer.from_cohort(cohort, config.model, config.training, config.schedulers())
+    return trainer.check_terms()
+
+
 def run_training(
     config: TrainRunConfig,
     *,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -22,6 +23,12 @@ class TrainState:
             until the first evaluation.
         metrics_history: every evaluation's metrics, oldest first, with its epoch
             under the key ``"epoch"``.
+        epoch_padding: share of padding in each finished epoch's training batches.
+        grad_check: the gradient-path check of this ``fit`` (term -> ``shared`` and
+            ``logits`` gradient norms; see ``Generator.check_terms``; not saved).
+        loss_tensors: this step's raw losses as detached device tensors (not saved):
+            what a scheduler reads when the host copy ``losses`` is read back only every
+            ``sync_every`` steps.
     """
 
     step: int = 0
@@ -33,6 +40,9 @@ class TrainState:
     val_losses: list[dict[str, float]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
     metrics_history: list[dict[str, float]] = field(default_factory=list)
+    epoch_padding: list[float] = field(default_factory=list)
+    grad_check: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
+    loss_tensors: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def epoch_progress(self) -> float:
@@ -50,6 +60,7 @@ class TrainState:
             "val_losses": [dict(d) for d in self.val_losses],
             "metrics": dict(self.metrics),
             "metrics_history": [dict(d) for d in self.metrics_history],
+            "epoch_padding": list(self.epoch_padding),
         }
 
     @classmethod

@@ -9,11 +9,19 @@ and decay -> :class:`TrainState` updated -> ``on_step_end`` of schedulers, then 
 callbacks. After each epoch: validation loss per term, an optional metrics evaluation
 (every ``eval_every`` epochs), ``on_epoch_end`` hooks, early stopping, and the
 ``last`` (and, on improvement, ``best``) checkpoint.
+
+Before the first epoch of every :meth:`Trainer.fit`, :meth:`Trainer.check_terms` runs
+``Generator.check_terms`` on one batch (every term must have a gradient) and logs the
+norms. Batches are grouped by length (:class:`~lossbalance.model.BatchMaker`). On CUDA
+the forward pass runs under bf16 autocast (``precision``), fp32 products may use TF32,
+and the losses are read back to the host only every ``sync_every`` steps.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import logging
 import math
 import os
 import random
@@ -35,6 +43,7 @@ from lossbalance.model import (
     Vocabulary,
     encode_cohort,
     generate,
+    padding_share,
     token_edits,
 )
 from lossbalance.schedulers import WeightScheduler
@@ -54,6 +63,10 @@ Evaluator = Callable[[Cohort], Mapping[str, float]]
 
 LAST = "last.pt"
 BEST = "best.pt"
+CUDA_SYNC_EVERY = 50
+"""Steps between host reads of the losses on CUDA (``sync_every: null``)."""
+
+log = logging.getLogger("lossbalance.training")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -151,19 +164,29 @@ class Trainer:
         self.schedulers = list(schedulers)
         self._check_schedulers()
         self._grad_schedulers = [s for s in self.schedulers if s.uses_gradients]
+        self._setup_device()
         tok_edits = None
         if model.config.validity:
             chosen = edits if edits is not None else clinical_edits(self.vocab)
             tok_edits = token_edits(self.vocab, chosen)
         max_len = model.config.max_length
+        grouping: dict[str, Any] = {
+            "group_by_length": config.group_by_length,
+            "group_batches": config.group_batches,
+        }
         self.train_batches = BatchMaker(
-            encode_cohort(train, self.vocab, max_len), config.batch_size, self.device, tok_edits
+            encode_cohort(train, self.vocab, max_len),
+            config.batch_size,
+            self.device,
+            tok_edits,
+            **grouping,
         )
         self.val_batches = BatchMaker(
             encode_cohort(validation, self.vocab, max_len),
             config.batch_size,
             self.device,
             tok_edits,
+            **grouping,
         )
         self.callbacks = CallbackList(callbacks)
         self.out_dir = Path(out_dir) if out_dir is not None else None
@@ -189,6 +212,27 @@ class Trainer:
         self.bad_epochs = 0
         self.stop_reason: str | None = None
         self._demographics = (train.age.copy(), train.sex.copy())
+        self._pending: list[tuple[int, torch.Tensor]] = []
+        self._epoch_sums: dict[str, float] = dict.fromkeys(self.terms, 0.0)
+        self._epoch_steps = 0
+        self.current_padding = 0.0
+        self.grad_check_epoch: int | None = None
+
+    def _setup_device(self) -> None:
+        """Precision, TF32 and the host-read interval for the trainer's device."""
+        cfg = self.config
+        cuda = self.device.type == "cuda"
+        self.bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cuda)
+        if cuda:
+            torch.backends.cuda.matmul.allow_tf32 = cfg.tf32
+            torch.backends.cudnn.allow_tf32 = cfg.tf32
+        self.sync_every = cfg.sync_every or (CUDA_SYNC_EVERY if cuda else 1)
+        # schedulers that adapt to the losses read them after every step
+        self._adaptive = any(getattr(s, "adaptive", False) for s in self.schedulers)
+
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
+        """The forward pass's autocast context (bf16 when ``precision`` says so)."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -246,17 +290,34 @@ class Trainer:
                 out[t] = w
         return {t: out.get(t, 1.0) for t in self.terms}
 
+    def _read_back(self) -> list[float] | None:
+        """Copy the losses of the steps not yet read to the host (one device sync),
+        check them finite, add them to the epoch's sums; the latest step's values."""
+        if not self._pending:
+            return None
+        steps = [k for k, _ in self._pending]
+        rows = torch.stack([v for _, v in self._pending]).tolist()
+        self._pending.clear()
+        for k, values in zip(steps, rows, strict=True):
+            for t, v in zip(self.terms, values, strict=True):
+                if not math.isfinite(v):
+                    raise LossbalanceError(
+                        f"loss term {t!r} is {v} at step {k} (epoch {self.state.epoch}); "
+                        f"training stopped, the last good checkpoint is kept"
+                        + (f" in {self.out_dir}" if self.out_dir is not None else "")
+                    )
+                self._epoch_sums[t] += v
+            self._epoch_steps += 1
+        return list(rows[-1])
+
     def _step(self, batch: dict[str, torch.Tensor]) -> None:
         state = self.state
-        losses = self.model(batch)
-        values = torch.stack([losses[t].detach() for t in self.terms]).tolist()
-        for t, v in zip(self.terms, values, strict=True):
-            if not math.isfinite(v):
-                raise LossbalanceError(
-                    f"loss term {t!r} is {v} at step {state.step + 1} (epoch {state.epoch}); "
-                    f"training stopped, the last good checkpoint is kept"
-                    + (f" in {self.out_dir}" if self.out_dir is not None else "")
-                )
+        with self.autocast():
+            losses = self.model(batch)
+        raw = torch.stack([losses[t].detach().float() for t in self.terms])
+        self._pending.append((state.step + 1, raw))
+        due = self.sync_every == 1 or self._adaptive or (state.step + 1) % self.sync_every == 0
+        values = self._read_back() if due else None
         if self._grad_schedulers:
             shared = self.model.shared_parameters()
             for s in self._grad_schedulers:
@@ -269,7 +330,9 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
         self.lr_scheduler.step()
-        state.losses = dict(zip(self.terms, values, strict=True))
+        if values is not None:
+            state.losses = dict(zip(self.terms, values, strict=True))
+        state.loss_tensors = dict(zip(self.terms, raw.unbind(), strict=True))
         state.weights = weights
         state.step += 1
         for s in self.schedulers:
@@ -281,19 +344,46 @@ class Trainer:
         """Mean raw loss per term over the validation cohort (batches weighted by size)."""
         was = self.model.training
         self.model.eval()
-        sums = dict.fromkeys(self.terms, 0.0)
+        sums = torch.zeros(len(self.terms), dtype=torch.float64, device=self.device)
         n = 0
         try:
             for batch in self.val_batches.batches():
                 size = int(batch["input_ids"].shape[0])
-                losses = self.model(batch)
-                vals = torch.stack([losses[t] for t in self.terms]).tolist()
-                for t, v in zip(self.terms, vals, strict=True):
-                    sums[t] += v * size
+                with self.autocast():
+                    losses = self.model(batch)
+                sums += torch.stack([losses[t].float() for t in self.terms]).double() * size
                 n += size
         finally:
             self.model.train(was)
-        return {t: s / max(n, 1) for t, s in sums.items()}
+        return {t: s / max(n, 1) for t, s in zip(self.terms, sums.tolist(), strict=True)}
+
+    def check_terms(self) -> dict[str, dict[str, float]]:
+        """Gradient norms of every term on the epoch's first batch (``Generator.check_terms``).
+
+        In eval mode (no dropout), so the run's random state is untouched; the norms go
+        to ``state.grad_check``, the log and the first epoch record of this ``fit``.
+
+        Raises:
+            LossbalanceError: a term has a zero or non-finite gradient (one line).
+        """
+        plan = self.train_batches.plan(self.config.seed, self.state.epoch)
+        batch = self.train_batches.batch(plan[0])
+        was = self.model.training
+        self.model.eval()
+        try:
+            with self.autocast():
+                norms = self.model.check_terms(batch)
+        finally:
+            self.model.train(was)
+        self.state.grad_check = norms
+        self.grad_check_epoch = self.state.epoch
+        log.info(
+            "gradient check: %s",
+            "; ".join(
+                f"{t} shared {v['shared']:.3g} logits {v['logits']:.3g}" for t, v in norms.items()
+            ),
+        )
+        return norms
 
     def evaluate(self) -> dict[str, float]:
         """Generate ``eval_patients`` patients and score them (seeded by seed and epoch)."""
@@ -318,6 +408,8 @@ class Trainer:
         state = self.state
         if state.step == 0 and state.epoch == 0:  # a fresh run: seed dropout & co.
             seed_everything(self.config.seed)
+        if self.config.check_terms and state.epoch < end:
+            self.check_terms()
         self.model.train()
         self._dispatch("on_train_begin")
         try:
@@ -330,15 +422,19 @@ class Trainer:
     def _run_epoch(self) -> None:
         state = self.state
         cfg = self.config
+        plan = self.train_batches.plan(cfg.seed, state.epoch)
+        self.current_padding = padding_share(self.train_batches.encoded.lengths, plan)
         self._dispatch("on_epoch_begin")
-        sums = dict.fromkeys(self.terms, 0.0)
-        steps = 0
-        for batch in self.train_batches.batches(cfg.seed, state.epoch):
-            self._step(batch)
-            for t, v in state.losses.items():
-                sums[t] += v
-            steps += 1
-        state.epoch_losses.append({t: s / max(steps, 1) for t, s in sums.items()})
+        self._epoch_sums = dict.fromkeys(self.terms, 0.0)
+        self._epoch_steps = 0
+        for rows in plan:
+            self._step(self.train_batches.batch(rows))
+        last = self._read_back()
+        if last is not None:
+            state.losses = dict(zip(self.terms, last, strict=True))
+        steps = self._epoch_steps
+        state.epoch_losses.append({t: s / max(steps, 1) for t, s in self._epoch_sums.items()})
+        state.epoch_padding.append(self.current_padding)
         state.val_losses.append(self.validation_losses())
         if cfg.eval_every and (state.epoch + 1) % cfg.eval_every == 0:
             state.metrics = self.evaluate()
