@@ -236,7 +236,7 @@ def test_weighted_total_equals_hand_written_sum() -> None:
         t: torch.tensor(v, requires_grad=True) for t, v in zip(TERMS, (2.0, 3.0, 0.5), strict=True)
     }
     total, _ = bal(losses)
-    assert float(total) == 2.0 + 0.25 * 3.0 + 4.0 * 0.5
+    assert float(total.detach()) == 2.0 + 0.25 * 3.0 + 4.0 * 0.5
     bal.on_step_end()
     assert bal.losses == {"lm": 2.0, "age": 3.0, "sex": 0.5}  # host copy on demand
     bal.on_epoch_end()
