@@ -62,9 +62,7 @@ def report(
             try:
                 x = float(v)
             except (TypeError, ValueError):
-                raise LossbalanceError(
-                    f"report: metric {k!r} is not a number ({v!r})"
-                ) from None
+                raise LossbalanceError(f"report: metric {k!r} is not a number ({v!r})") from None
             metrics[str(k)] = x if math.isfinite(x) else None
         record["metrics"] = metrics
     line = (json.dumps(record, sort_keys=True) + "\n").encode()

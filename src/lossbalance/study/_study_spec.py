@@ -212,7 +212,8 @@ class StudySpec(_Model):
 
         base = trial_base_spec(self.base_spec())
         space = self.search_space()
-        problem, options = "experiment", {
+        problem = "experiment"
+        options: dict[str, Any] = {
             "base": spec_to_dict(base),
             "space": space.model_dump(mode="json"),
             "runs_dir": str(Path(runs_dir).resolve()),
