@@ -241,3 +241,16 @@ def test_weighted_total_equals_hand_written_sum() -> None:
     assert bal.losses == {"lm": 2.0, "age": 3.0, "sex": 0.5}  # host copy on demand
     bal.on_epoch_end()
     assert bal.state.epoch_losses == [{"lm": 2.0, "age": 3.0, "sex": 0.5}]
+
+
+def test_import_lossbalance_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lossbalance; from lossbalance import report; "
+        "print('torch' in sys.modules, 'lossbalance.balancer' in sys.modules); "
+        "lossbalance.Balancer; print('lossbalance.balancer' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "True"]
