@@ -71,3 +71,13 @@ def _experiment(options: Mapping[str, Any]) -> Problem:
 
 
 register_problem("experiment", _experiment)
+
+
+def _command(options: Mapping[str, Any]) -> Problem:
+    from lossbalance.study._command_trial import command_problem
+
+    problem: Problem = command_problem(options)
+    return problem
+
+
+register_problem("command", _command)

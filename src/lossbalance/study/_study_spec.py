@@ -14,6 +14,11 @@ A study spec (``studies/default.yaml`` is the built-in one written out)::
     budget: {trials: 24, wall_time_s: 330}
     sampler: {name: auto, seed: 0}
     pruner: {enabled: true, min_dominating: 3, warmup_trials: 4, warmup_epochs: 1}
+    trial:                              # optional: run your own training command per
+      command: "{python} {spec_dir}/train.py --schedule {schedule} --out {out}"
+      generated: "{out}/synthetic.npz"  # trial instead of the built-in trainer
+      timeout: 3600                     # (lossbalance.study._command_trial; base's
+                                        # data is then only the evaluation reference)
 
 Every error is one line naming the file and the field path (the experiment spec's
 formatting, :func:`lossbalance.spec.format_loc`).
@@ -29,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lossbalance._errors import LossbalanceError
 from lossbalance.spec import Condition
+from lossbalance.study._command_trial import TrialCommand
 from lossbalance.study._config import StudyConfig
 from lossbalance.study._objectives import Objective, parse_objectives
 from lossbalance.study._pruner import DominancePruner
@@ -147,6 +153,9 @@ class StudySpec(_Model):
     budget: Budget = Field(default_factory=Budget)
     sampler: SamplerSettings = Field(default_factory=SamplerSettings)
     pruner: PrunerSettings = Field(default_factory=PrunerSettings)
+    trial: TrialCommand | None = Field(
+        default=None, description="run this training command per trial (your own model)"
+    )
 
     _source: str = "<study spec>"
     _folder: str = "."
@@ -195,13 +204,24 @@ class StudySpec(_Model):
         return ScheduleSearchSpace.from_mapping(self.space, f"{self._source}: space")
 
     def to_config(self, runs_dir: str | os.PathLike[str]) -> StudyConfig:
-        """The stored :class:`StudyConfig` (problem ``experiment``) with run folders under
-        ``runs_dir``; validates the base spec and the space."""
+        """The stored :class:`StudyConfig` (problem ``experiment``, or ``command`` with a
+        ``trial:`` section) with run folders under ``runs_dir``; validates the base spec
+        and the space."""
         from lossbalance.spec import spec_to_dict
         from lossbalance.study._experiment_trial import trial_base_spec
 
         base = trial_base_spec(self.base_spec())
         space = self.search_space()
+        problem = "experiment"
+        options: dict[str, Any] = {
+            "base": spec_to_dict(base),
+            "space": space.model_dump(mode="json"),
+            "runs_dir": str(Path(runs_dir).resolve()),
+        }
+        if self.trial is not None:
+            problem = "command"
+            options["trial"] = self.trial.model_dump(mode="json")
+            options["spec_dir"] = self._folder
         return StudyConfig(
             objectives=self.parsed_objectives(),
             constraints=list(self.constraints),
@@ -210,12 +230,8 @@ class StudySpec(_Model):
             sampler=self.sampler.name,
             seed=self.sampler.seed,
             pruner=self.pruner.build(),
-            problem="experiment",
-            problem_options={
-                "base": spec_to_dict(base),
-                "space": space.model_dump(mode="json"),
-                "runs_dir": str(Path(runs_dir).resolve()),
-            },
+            problem=problem,
+            problem_options=options,
         )
 
 

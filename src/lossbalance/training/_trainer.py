@@ -163,7 +163,6 @@ class Trainer:
         self.terms = model.terms
         self.schedulers = list(schedulers)
         self._check_schedulers()
-        self._grad_schedulers = [s for s in self.schedulers if s.uses_gradients]
         self._setup_device()
         tok_edits = None
         if model.config.validity:
@@ -196,6 +195,9 @@ class Trainer:
 
         steps_per_epoch = len(self.train_batches)
         self.state = TrainState(steps_per_epoch=steps_per_epoch)
+        from lossbalance.balancer import Balancer  # below training; imported late: no cycle
+
+        self.balancer = Balancer(self.schedulers, self.terms, state=self.state)
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
@@ -278,17 +280,7 @@ class Trainer:
     # ------------------------------------------------------------ steps
     def weights(self) -> dict[str, float]:
         """The weight of every term for the coming step."""
-        out: dict[str, float] = {}
-        for s in self.schedulers:
-            got = s.weights(self.state)
-            for t in s.terms:
-                w = float(got[t])
-                if not (math.isfinite(w) and w >= 0.0):
-                    raise LossbalanceError(
-                        f"scheduler {s.name}: weight of {t!r} is {w} at step {self.state.step + 1}"
-                    )
-                out[t] = w
-        return {t: out.get(t, 1.0) for t in self.terms}
+        return self.balancer.weights()
 
     def _read_back(self) -> list[float] | None:
         """Copy the losses of the steps not yet read to the host (one device sync),
@@ -318,25 +310,17 @@ class Trainer:
         self._pending.append((state.step + 1, raw))
         due = self.sync_every == 1 or self._adaptive or (state.step + 1) % self.sync_every == 0
         values = self._read_back() if due else None
-        if self._grad_schedulers:
-            shared = self.model.shared_parameters()
-            for s in self._grad_schedulers:
-                s.observe_gradients(state, losses, shared)
-        weights = self.weights()
-        total = sum(weights[t] * losses[t] for t in self.terms)
+        total, _ = self.balancer(losses, shared=self.model.shared_parameters)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         if self.config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
         self.lr_scheduler.step()
-        if values is not None:
-            state.losses = dict(zip(self.terms, values, strict=True))
         state.loss_tensors = dict(zip(self.terms, raw.unbind(), strict=True))
-        state.weights = weights
-        state.step += 1
-        for s in self.schedulers:
-            s.on_step_end(state)
+        self.balancer.on_step_end(
+            None if values is None else dict(zip(self.terms, values, strict=True))
+        )
         self._dispatch("on_step_end")
 
     @torch.no_grad()
@@ -439,11 +423,9 @@ class Trainer:
         if cfg.eval_every and (state.epoch + 1) % cfg.eval_every == 0:
             state.metrics = self.evaluate()
             state.metrics_history.append({**state.metrics, "epoch": state.epoch})
-            for s in self.schedulers:
-                s.on_evaluation(state)
+            self.balancer.evaluated()
             self._dispatch("on_evaluation")
-        for s in self.schedulers:
-            s.on_epoch_end(state)
+        self.balancer.epoch_ended()
         self._dispatch("on_epoch_end")
         improved = self._update_early_stopping()
         state.epoch += 1
@@ -552,7 +534,7 @@ class Trainer:
         for s, d in zip(self.schedulers, ckpt["schedulers"], strict=True):
             s.load_state_dict(d["state"])
         self.callbacks.load_state_dict(ckpt["callbacks"])
-        self.state = TrainState.from_state_dict(ckpt["train_state"])
+        self.state = self.balancer.state = TrainState.from_state_dict(ckpt["train_state"])
         es = ckpt["early_stopping"]
         self.best_value, self.best_epoch = es["best_value"], es["best_epoch"]
         self.bad_epochs, self.stop_reason = es["bad_epochs"], es["stop_reason"]

@@ -1,0 +1,5 @@
+"""Weighting loss terms in any training loop: :class:`Balancer`."""
+
+from lossbalance.balancer._balancer import Balancer, SharedParameters
+
+__all__ = ["Balancer", "SharedParameters"]
