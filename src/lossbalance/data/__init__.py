@@ -10,6 +10,9 @@ from lossbalance.data._cohort import (
     kind_index,
     offsets_from_lengths,
     system_index,
+    system_name,
+    vocabularies,
+    vocabulary_name,
 )
 from lossbalance.data._describe import CohortSummary, Distribution, TopCode, describe
 from lossbalance.data._mimic3 import load_mimic3
@@ -39,4 +42,7 @@ __all__ = [
     "offsets_from_lengths",
     "simulate",
     "system_index",
+    "system_name",
+    "vocabularies",
+    "vocabulary_name",
 ]

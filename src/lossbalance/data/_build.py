@@ -9,6 +9,7 @@ builds the CSR arrays.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,21 +18,55 @@ import numpy.typing as npt
 import pandas as pd
 
 from lossbalance._errors import LossbalanceError
-from lossbalance.data._cohort import KINDS, SYSTEMS, CodeTable, Cohort, offsets_from_lengths
+from lossbalance.data._cohort import (
+    KINDS,
+    SYSTEMS,
+    CodeTable,
+    Cohort,
+    offsets_from_lengths,
+    procedure_vocabularies,
+    system_index,
+    system_name,
+)
 from lossbalance.data._options import LoadOptions
 
-_SYSTEM_ALIASES = {"icd9": 0, "9": 0, "icd10": 1, "10": 1}
+_SYSTEM_ALIASES = {
+    "icd9": "icd9",
+    "9": "icd9",
+    "icd9cm": "ICD9CM",
+    "icd9proc": "ICD9PROC",
+    "icd10": "icd10",
+    "10": "icd10",
+    "icd10cm": "ICD10CM",
+    "icd10pcs": "ICD10PCS",
+}
+"""Code-system spellings (lower case, without ``-``, ``_``, ``.`` and blanks) of the ICD
+vocabularies; ``icd9``/``icd10`` are resolved by the row's kind. Any other name is a
+vocabulary of its own (:func:`lossbalance.data.vocabulary_name`)."""
 _KIND_ALIASES = {
     "dx": 0,
     "d": 0,
     "diagnosis": 0,
     "diagnoses": 0,
     "diag": 0,
+    "condition": 0,
+    "conditions": 0,
     "px": 1,
     "p": 1,
     "procedure": 1,
     "procedures": 1,
     "proc": 1,
+    "rx": 2,
+    "drug": 2,
+    "drugs": 2,
+    "medication": 2,
+    "medications": 2,
+    "lab": 3,
+    "labs": 3,
+    "laboratory": 3,
+    "measurement": 3,
+    "measurements": 3,
+    "other": 4,
 }
 _SEX_ALIASES = {"f": 0, "female": 0, "w": 0, "woman": 0, "m": 1, "male": 1, "man": 1}
 
@@ -48,7 +83,7 @@ class Events:
         seq: sort key of the code within its visit (NaN sorts last; ties keep row order).
         code: row of each occurrence's code in ``code_names`` (-1: no code).
         code_names: code texts (no dots, upper case), as made by :func:`normalise_codes`.
-        system: index into SYSTEMS (uint8).
+        system: vocabulary index (:func:`lossbalance.data.system_index`, uint8).
         kind: index into KINDS (uint8).
     """
 
@@ -105,14 +140,18 @@ def _lookup(
 ) -> npt.NDArray[np.uint8]:
     inverse, uniq = _factorize(values)
     text = uniq.str.strip().str.lower().str.replace(r"[-_ .]", "", regex=True)
-    if what == "code system":
-        text = text.str.replace(r"(cm|pcs)$", "", regex=True)
     # one more slot at the end for missing values (factorize gives them -1)
     mapped = np.array(
         [aliases.get(u, 255) for u in text.fillna("").tolist()] + [255], dtype=np.int64
     )
     inverse = np.where(inverse < 0, len(mapped) - 1, inverse)
-    bad = mapped[inverse] == 255
+    _raise_bad(mapped[inverse] == 255, values, path, column, what, allowed)
+    return mapped[inverse].astype(np.uint8)
+
+
+def _raise_bad(
+    bad: npt.NDArray[np.bool_], values: pd.Series, path: Path, column: str, what: str, allowed: str
+) -> None:
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raw = values.iloc[first]
@@ -121,17 +160,42 @@ def _lookup(
             f"{path}: column {column!r}: unknown {what} {shown} "
             f"(data row {first + 1}; expected {allowed})"
         )
-    return mapped[inverse].astype(np.uint8)
 
 
 def parse_systems(values: pd.Series, path: Path, column: str) -> npt.NDArray[np.uint8]:
-    """Code systems (``icd9``/``icd10``, ``9``/``10``, ``ICD-10-CM``...) as SYSTEMS indices."""
-    return _lookup(values, _SYSTEM_ALIASES, path, column, "code system", "icd9 or icd10")
+    """Vocabularies as indices of :func:`lossbalance.data.system_index`.
+
+    ICD spellings (``icd9``/``icd10``, ``9``/``10``, ``ICD-10-CM``, ``ICD10PCS``...) map to
+    the built-in vocabularies (``icd9``/``icd10`` rows of kind ``px`` become ICD9PROC/
+    ICD10PCS in the code table); any other name of letters, digits, ``_`` and ``-`` (``SNOMED``,
+    ``LOINC``, ``RxNorm``...) is a vocabulary of its own. Work runs on distinct values.
+    """
+    inverse, uniq = _factorize(values)
+    squeezed = uniq.str.strip().str.lower().str.replace(r"[-_ .]", "", regex=True).fillna("")
+    raw = uniq.str.strip().fillna("").tolist()
+    index = np.full(len(raw) + 1, 255, dtype=np.int64)
+    for i, (sq, name) in enumerate(zip(squeezed.tolist(), raw, strict=True)):
+        if not name:
+            continue
+        with contextlib.suppress(LossbalanceError):
+            index[i] = system_index(_SYSTEM_ALIASES.get(sq, name))
+    inverse = np.where(inverse < 0, len(index) - 1, inverse)
+    out = index[inverse]
+    _raise_bad(
+        out == 255,
+        values,
+        path,
+        column,
+        "code system",
+        "a vocabulary name of letters, digits, _ and - such as ICD10CM, icd9, SNOMED",
+    )
+    return out.astype(np.uint8)
 
 
 def parse_kinds(values: pd.Series, path: Path, column: str) -> npt.NDArray[np.uint8]:
-    """Code kinds (``dx``/``px``, ``diagnosis``/``procedure``) as KINDS indices."""
-    return _lookup(values, _KIND_ALIASES, path, column, "code kind", "dx or px")
+    """Code kinds (``dx``/``px``/``rx``/``lab``/``other``, ``diagnosis``/``procedure``/
+    ``drug``/``measurement``...) as KINDS indices."""
+    return _lookup(values, _KIND_ALIASES, path, column, "code kind", "dx, px, rx, lab or other")
 
 
 def parse_sexes(values: pd.Series, path: Path, column: str) -> npt.NDArray[np.uint8]:
@@ -142,21 +206,22 @@ def parse_sexes(values: pd.Series, path: Path, column: str) -> npt.NDArray[np.ui
 def truncate_codes(
     names: npt.NDArray[np.str_], systems: npt.NDArray[np.uint8], kinds: npt.NDArray[np.uint8]
 ) -> npt.NDArray[np.str_]:
-    """Category-level codes.
+    """Category-level codes (ICD vocabularies only; other vocabularies are unchanged).
 
     ICD-9-CM diagnoses: 3 digits, E-codes 4 characters (``E880``), V-codes 3 (``V10``);
-    ICD-10-CM diagnoses: 3 characters; ICD-9-CM procedures: 2 digits; ICD-10-PCS
-    procedures: 3 characters (section, body system, root operation).
+    ICD-10-CM diagnoses: 3 characters; ICD-9-CM procedures (ICD9PROC): 2 digits;
+    ICD-10-PCS procedures: 3 characters (section, body system, root operation).
     """
     out = pd.Series(names, dtype="string")
-    icd9, dx = systems == SYSTEMS.index("icd9"), kinds == KINDS.index("dx")
-    short = out.str.slice(0, 3)
+    icd9cm, icd10cm = systems == SYSTEMS.index("ICD9CM"), systems == SYSTEMS.index("ICD10CM")
+    icd9proc, icd10pcs = systems == SYSTEMS.index("ICD9PROC"), systems == SYSTEMS.index("ICD10PCS")
     is_e = out.str.startswith("E").to_numpy(dtype=bool, na_value=False)
-    result = short.copy()
-    e_rows = icd9 & dx & is_e
+    result = out.copy()
+    three = (icd9cm & ~is_e) | icd10cm | icd10pcs
+    result[three] = out[three].str.slice(0, 3)
+    e_rows = icd9cm & is_e
     result[e_rows] = out[e_rows].str.slice(0, 4)
-    px9 = icd9 & ~dx
-    result[px9] = out[px9].str.slice(0, 2)
+    result[icd9proc] = out[icd9proc].str.slice(0, 2)
     return result.to_numpy(dtype=str)
 
 
@@ -171,13 +236,15 @@ def _intern(
     ``code`` indexes ``names`` (which may repeat a text); hashing, no sort.
     """
     name_id, distinct = pd.factorize(pd.Series(names, dtype=object))
-    key = np.asarray(name_id, dtype=np.int64)[code] * 4 + system.astype(np.int64) * 2 + kind
+    n_kinds = len(KINDS)
+    key = (np.asarray(name_id, dtype=np.int64)[code] * 256 + system.astype(np.int64)) * n_kinds
+    key += kind
     inverse, rows = pd.factorize(key)
     rows = np.asarray(rows, dtype=np.int64)
     table = CodeTable(
-        np.asarray(distinct, dtype=str)[rows // 4],
-        ((rows // 2) % 2).astype(np.uint8),
-        (rows % 2).astype(np.uint8),
+        np.asarray(distinct, dtype=str)[rows // (256 * n_kinds)],
+        ((rows // n_kinds) % 256).astype(np.uint8),
+        (rows % n_kinds).astype(np.uint8),
     )
     return table, np.asarray(inverse, dtype=np.int64)
 
@@ -188,8 +255,12 @@ def build_cohort(
     sex: npt.NDArray[np.uint8],
     options: LoadOptions,
     source: str,
+    default_kinds: tuple[str, ...] | None = None,
 ) -> Cohort:
     """Apply ``options`` to ``events`` and build the cohort.
+
+    ``default_kinds`` are the kinds kept when ``options.kinds`` is None (None: the
+    options' own default, diagnoses plus procedures with ``include_procedures``).
 
     Patients keep the order of ``patient_ids``; visits are ordered by ``visit_order``
     (ties by visit key); codes by ``seq`` (ties by source row). A patient's age is
@@ -201,27 +272,30 @@ def build_cohort(
     if n == 0:
         raise LossbalanceError(f"{source}: no code occurrences found")
 
-    # 1. kinds and systems
-    keep = np.ones(n, dtype=bool)
-    if not options.include_procedures:
-        keep &= events.kind == KINDS.index("dx")
-        if not keep.any():
-            raise LossbalanceError(
-                f"{source}: empty cohort after include_procedures=False (no diagnosis codes)"
-            )
-    wanted = np.array([SYSTEMS.index(s) for s in options.systems], dtype=np.uint8)
-    keep_sys = keep & np.isin(events.system, wanted)
-    if not keep_sys.any():
+    # 1. kinds and systems (ICD-CM rows of kind px are the procedure vocabularies)
+    events_system = procedure_vocabularies(events.system, events.kind)
+    kinds = options.kept_kinds(default_kinds)
+    keep = np.isin(events.kind, np.array([KINDS.index(k) for k in kinds], dtype=np.uint8))
+    if not keep.any():
         raise LossbalanceError(
-            f"{source}: empty cohort after systems={list(options.systems)} "
-            "(no codes of those systems)"
+            f"{source}: empty cohort after kinds={list(kinds)} (no codes of those kinds)"
         )
+    keep_sys = keep
+    if options.systems is not None:
+        wanted = np.array(sorted(options.system_indices()), dtype=np.uint8)
+        keep_sys = keep & np.isin(events_system, wanted)
+        if not keep_sys.any():
+            present = ", ".join(system_name(i) for i in np.unique(events_system[keep]).tolist())
+            raise LossbalanceError(
+                f"{source}: empty cohort after systems={list(options.systems)} "
+                f"(no codes of those systems; it has {present})"
+            )
     rows = np.flatnonzero(keep_sys)
 
     rows = rows[events.code[rows] >= 0]
     if rows.size == 0:
         raise LossbalanceError(f"{source}: every code is missing")
-    system, kind = events.system[rows], events.kind[rows]
+    system, kind = events_system[rows], events.kind[rows]
 
     # 2. distinct codes, truncated if asked (on the distinct rows, not per occurrence)
     table, code_row = _intern(events.code[rows], events.code_names, system, kind)

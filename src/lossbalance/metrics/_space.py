@@ -18,7 +18,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from lossbalance._errors import LossbalanceError
-from lossbalance.data import SYSTEMS, Cohort
+from lossbalance.data import Cohort
 
 
 def sorted_unique(
@@ -166,9 +166,9 @@ def check_systems(
 ) -> None:
     """Raise when ``generated`` uses a code system the real cohort never uses."""
     mine, theirs = generated.used_systems(space), real.used_systems(space)
-    extra = sorted(mine - theirs, key=SYSTEMS.index)
+    extra = sorted(mine - theirs)
     if extra:
-        has = ", ".join(sorted(theirs, key=SYSTEMS.index)) or "no codes"
+        has = ", ".join(sorted(theirs)) or "no codes"
         raise LossbalanceError(
             f"{name} cohort has {', '.join(extra)} codes but the real cohort has none "
             f"(it uses {has}): cohorts with different code systems cannot be compared"
