@@ -1,0 +1,756 @@
+"""MEDS in and out: the Medical Event Data Standard as a cohort source and a cohort format.
+
+MEDS (Medical Event Data Standard, https://medical-event-data-standard.github.io; the
+``meds`` package; used by MEDS-DEV, ESGPT, MEDS-Tab and PyHealth's ``MEDSDataset``) stores
+one row per event in ``data/**/*.parquet`` (``subject_id`` int64, ``time`` timestamp[us],
+null for static facts, ``code`` string, ``numeric_value`` float32), with
+``metadata/codes.parquet``, ``metadata/subject_splits.parquet`` and
+``metadata/dataset.json`` beside it. Codes are ``VOCAB//code`` strings.
+
+Reading runs on pyarrow and numpy over whole columns: string work (splitting a code into
+its vocabulary and text) runs once per *distinct* code of the dictionary-encoded ``code``
+column, never once per event. pyarrow rather than polars: it is already a dependency,
+reads Parquet dictionary pages directly, and its arrays hand over to numpy without a copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lossbalance._errors import LossbalanceError
+from lossbalance.data._build import Events, build_cohort
+from lossbalance.data._cohort import (
+    KINDS,
+    SEXES,
+    Cohort,
+    kind_index,
+    offsets_from_lengths,
+    system_index,
+    vocabulary_name,
+)
+from lossbalance.data._options import KindName, LoadOptions
+
+SPLIT_NAMES: tuple[str, ...] = ("train", "tuning", "held_out")
+"""The MEDS split names a cohort keeps (``meds.train_split`` ...)."""
+
+DEFAULT_KINDS: dict[str, KindName] = {
+    "ICD9CM": "dx",
+    "ICD10CM": "dx",
+    "ICD9PROC": "px",
+    "ICD10PCS": "px",
+    "SNOMED": "dx",
+    "CPT4": "px",
+    "CPT": "px",
+    "HCPCS": "px",
+    "LOINC": "lab",
+    "RXNORM": "rx",
+    "RxNorm": "rx",
+    "ATC": "rx",
+    "NDC": "rx",
+}
+"""The kind of each vocabulary by default; any other vocabulary is ``other``."""
+
+DEFAULT_PREFIXES: dict[str, tuple[str, KindName]] = {
+    "DIAGNOSIS//ICD//9": ("ICD9CM", "dx"),
+    "DIAGNOSIS//ICD//10": ("ICD10CM", "dx"),
+    "PROCEDURE//ICD//9": ("ICD9PROC", "px"),
+    "PROCEDURE//ICD//10": ("ICD10PCS", "px"),
+}
+"""Code prefixes of the MEDS MIMIC-IV ETL, read as the ICD vocabularies."""
+
+DEFAULT_SEX_CODES: dict[str, Literal["F", "M"]] = {
+    "GENDER//F": "F",
+    "GENDER//M": "M",
+    "SEX//F": "F",
+    "SEX//M": "M",
+}
+
+BIRTH_CODE = "MEDS_BIRTH"
+_US_PER_YEAR = 365.2425 * 86400 * 1_000_000
+_US_PER_DAY = 86400 * 1_000_000
+ANCHOR = np.datetime64("2020-01-01T00:00:00", "us")
+"""First visit of every written patient (a cohort keeps ages, not dates)."""
+VISIT_GAP_DAYS = 30
+"""Days between consecutive visits of a written patient."""
+SHARD_SUBJECTS = 200_000
+"""Subjects per data shard the writer makes."""
+
+
+class MedsOptions(BaseModel):
+    """How a MEDS dataset becomes a cohort (the shared :class:`LoadOptions` apply after).
+
+    Attributes:
+        separator: between a code's vocabulary and its text (``ICD10CM//E11.9``).
+        prefixes: code prefixes (before the separator) read as ``(vocabulary, kind)``;
+            by default the MEDS MIMIC-IV ETL's ``DIAGNOSIS//ICD//10`` ... A code with no
+            listed prefix is split at its first separator: the head is the vocabulary.
+        kinds: the kind of a vocabulary, over :data:`DEFAULT_KINDS` (others: ``other``).
+            A ``kind`` column in ``metadata/codes.parquet`` wins over both.
+        sex_codes: static codes that give a subject's sex.
+        birth_code: the code whose time is the birth (ages come from it).
+        visits: one visit per distinct event ``timestamp``, per calendar ``day``, or per
+            visit-start ``code`` (each event joins the latest start at or before it;
+            events before a subject's first start are dropped).
+        visit_codes: with ``visits="code"``, the visit-start codes (a code matches when
+            it equals one or starts with one followed by the separator).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    separator: str = Field(default="//", min_length=1)
+    prefixes: dict[str, tuple[str, KindName]] = Field(
+        default_factory=lambda: dict(DEFAULT_PREFIXES)
+    )
+    kinds: dict[str, KindName] = Field(default_factory=dict)
+    sex_codes: dict[str, Literal["F", "M"]] = Field(default_factory=lambda: dict(DEFAULT_SEX_CODES))
+    birth_code: str = BIRTH_CODE
+    visits: Literal["timestamp", "day", "code"] = "timestamp"
+    visit_codes: tuple[str, ...] = ("HOSPITAL_ADMISSION",)
+
+    @field_validator("prefixes")
+    @classmethod
+    def _vocab_names(
+        cls, value: dict[str, tuple[str, KindName]]
+    ) -> dict[str, tuple[str, KindName]]:
+        for vocab, _ in value.values():
+            try:
+                vocabulary_name(vocab)
+            except LossbalanceError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Where each event came from (for one-line errors naming file and row)."""
+
+    files: list[Path]
+    starts: npt.NDArray[np.int64]
+
+    def where(self, row: int) -> str:
+        f = int(np.searchsorted(self.starts, row, side="right")) - 1
+        return f"{self.files[f]}: row {row - int(self.starts[f]) + 1}"
+
+
+def data_files(root: Path) -> list[Path]:
+    """The dataset's ``data/**/*.parquet`` files, sorted; none is an error."""
+    if not root.is_dir():
+        raise LossbalanceError(f"{root}: MEDS folder not found")
+    data = root / "data"
+    files = sorted(p for p in data.rglob("*.parquet") if p.is_file()) if data.is_dir() else []
+    if not files:
+        raise LossbalanceError(f"{root}: no MEDS data files (expected data/**/*.parquet)")
+    return files
+
+
+def _read_events(files: Sequence[Path]) -> tuple[pa.Table, _Rows]:
+    tables: list[pa.Table] = []
+    for path in files:
+        try:
+            names = pq.read_schema(path).names
+        except (OSError, pa.ArrowException) as exc:
+            raise LossbalanceError(f"{path}: not a readable Parquet file ({exc})") from None
+        for col in ("subject_id", "time", "code"):
+            if col not in names:
+                raise LossbalanceError(f"{path}: missing column {col!r}")
+        try:
+            t = pq.read_table(
+                path, columns=["subject_id", "time", "code"], read_dictionary=["code"]
+            )
+            t = pa.table(
+                {
+                    "subject_id": t.column("subject_id").cast(pa.int64()),
+                    "time": t.column("time").cast(pa.timestamp("us")),
+                    "code": t.column("code").cast(pa.dictionary(pa.int32(), pa.string())),
+                }
+            )
+        except (OSError, pa.ArrowException) as exc:
+            msg = str(exc).splitlines()[0]
+            raise LossbalanceError(f"{path}: unreadable MEDS columns ({msg})") from None
+        tables.append(t)
+    lengths = np.array([t.num_rows for t in tables], dtype=np.int64)
+    rows = _Rows(list(files), offsets_from_lengths(lengths)[:-1])
+    table = pa.concat_tables(tables).unify_dictionaries().combine_chunks()
+    return table, rows
+
+
+def _code_column(table: pa.Table) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """Per event, the row of its code in the distinct codes; and those codes."""
+    col = table.column("code")
+    arr = col.chunk(0) if col.num_chunks == 1 else pa.concat_arrays(col.chunks)
+    if arr.null_count:
+        raise LossbalanceError("code is null")
+    dictionary: list[str] = arr.dictionary.to_pylist()
+    return arr.indices.to_numpy(zero_copy_only=False).astype(np.int64), dictionary
+
+
+@dataclass(frozen=True)
+class _CodeInfo:
+    name: npt.NDArray[np.str_]
+    system: npt.NDArray[np.uint8]
+    kind: npt.NDArray[np.uint8]
+    clinical: npt.NDArray[np.bool_]
+    sex: npt.NDArray[np.int8]
+    birth: npt.NDArray[np.bool_]
+    visit_start: npt.NDArray[np.bool_]
+
+
+def _classify(codes: list[str], opts: MedsOptions, meta_kinds: Mapping[str, str]) -> _CodeInfo:
+    """Split each distinct code into vocabulary, kind and text (one pass per distinct code)."""
+    sep = opts.separator
+    n = len(codes)
+    names, systems, kinds = [""] * n, np.zeros(n, np.uint8), np.zeros(n, np.uint8)
+    clinical = np.zeros(n, dtype=bool)
+    sex = np.full(n, -1, dtype=np.int8)
+    birth = np.zeros(n, dtype=bool)
+    start = np.zeros(n, dtype=bool)
+    kind_of = {**DEFAULT_KINDS, **opts.kinds}
+    starts = tuple(opts.visit_codes)
+    for i, code in enumerate(codes):
+        if code in opts.sex_codes:
+            sex[i] = SEXES.index(opts.sex_codes[code])
+            continue
+        if code == opts.birth_code:
+            birth[i] = True
+            continue
+        if opts.visits == "code" and any(code == s or code.startswith(s + sep) for s in starts):
+            start[i] = True
+            continue
+        head, found, text = code.rpartition(sep)
+        vocab: str | None = None
+        kind: str | None = None
+        while found:
+            if head in opts.prefixes:
+                vocab, kind = opts.prefixes[head]
+                break
+            head, found, rest = head.rpartition(sep)
+            text = rest + sep + text
+        if vocab is None:
+            head, found, text = code.partition(sep)
+            if not found or not text:
+                continue
+            try:
+                vocab = vocabulary_name(head)
+            except LossbalanceError:
+                continue
+            kind = kind_of.get(vocab, kind_of.get(vocab.upper(), "other"))
+        kind = meta_kinds.get(code, kind)
+        try:
+            k = kind_index(str(kind))
+        except LossbalanceError:
+            raise LossbalanceError(f"code {code!r}: unknown kind {kind!r}") from None
+        names[i] = text.replace(".", "").replace(" ", "").upper()
+        systems[i] = system_index(vocab, k)
+        kinds[i] = k
+        clinical[i] = bool(names[i])
+    return _CodeInfo(np.array(names, dtype=np.str_), systems, kinds, clinical, sex, birth, start)
+
+
+def _meta_kinds(root: Path) -> dict[str, str]:
+    path = root / "metadata" / "codes.parquet"
+    if not path.is_file():
+        return {}
+    try:
+        names = pq.read_schema(path).names
+        if "code" not in names or "kind" not in names:
+            return {}
+        t = pq.read_table(path, columns=["code", "kind"])
+    except (OSError, pa.ArrowException) as exc:
+        raise LossbalanceError(f"{path}: not a readable Parquet file ({exc})") from None
+    codes, kinds = t.column("code").to_pylist(), t.column("kind").to_pylist()
+    return {str(c): str(k) for c, k in zip(codes, kinds, strict=True) if c and k}
+
+
+def read_subject_splits(root: Path) -> dict[int, str] | None:
+    """``metadata/subject_splits.parquet`` as subject -> split, or None when absent.
+
+    Raises:
+        LossbalanceError: a split name outside ``train``/``tuning``/``held_out``, a subject
+            in two splits, or missing columns (naming the file and row).
+    """
+    path = root / "metadata" / "subject_splits.parquet"
+    if not path.is_file():
+        return None
+    try:
+        t = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise LossbalanceError(f"{path}: not a readable Parquet file ({exc})") from None
+    for col in ("subject_id", "split"):
+        if col not in t.column_names:
+            raise LossbalanceError(f"{path}: missing column {col!r}")
+    subjects = t.column("subject_id").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    split = t.column("split").to_pandas().astype("string")
+    bad = ~split.isin(SPLIT_NAMES).to_numpy(dtype=bool, na_value=True)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise LossbalanceError(
+            f"{path}: row {i + 1}: subject {int(subjects[i])}: split {split.iloc[i]!r} is not "
+            f"one of {', '.join(SPLIT_NAMES)}"
+        )
+    dup = pd.Series(subjects).duplicated().to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise LossbalanceError(f"{path}: row {i + 1}: subject {int(subjects[i])} listed twice")
+    return dict(zip(subjects.tolist(), split.tolist(), strict=True))
+
+
+def load_meds(
+    path: str | os.PathLike[str],
+    options: LoadOptions | None = None,
+    meds: MedsOptions | None = None,
+) -> Cohort:
+    """Load a MEDS dataset as a cohort.
+
+    Reads ``data/**/*.parquet`` (``subject_id``, ``time``, ``code``). A subject's sex is its
+    static sex code (``meds.sex_codes``), its age the years from its ``MEDS_BIRTH`` event
+    to its first kept visit; codes ``VOCAB//code`` are kept when their kind is in
+    ``options.kinds`` (default: ``dx`` and ``px`` of any vocabulary) and their
+    vocabulary in ``options.systems``. Other events (labs unless kept, static facts,
+    ``MEDS_DEATH``...) are ignored. ``metadata/subject_splits.parquet``, when present,
+    becomes the cohort's splits (see :func:`read_subject_splits`).
+
+    Raises:
+        LossbalanceError: no data files; a missing column; an event of a kept code, of the
+            birth code or a visit-start code with a null time; a subject with two
+            different sex codes, or with kept codes but no sex or no birth; a visit before
+            birth; a bad split name. Each names the file and row or the subject.
+    """
+    root = Path(path)
+    opts = options or LoadOptions()
+    mopts = meds or MedsOptions()
+    files = data_files(root)
+    table, rows = _read_events(files)
+    if table.num_rows == 0:
+        raise LossbalanceError(f"{root}: the MEDS data files hold no events")
+    code_row, distinct = _code_column(table)
+    info = _classify(distinct, mopts, _meta_kinds(root))
+
+    subject = table.column("subject_id").to_numpy()
+    if table.column("subject_id").null_count:
+        i = int(np.flatnonzero(pc.is_null(table.column("subject_id")).to_numpy())[0])
+        raise LossbalanceError(f"{rows.where(i)}: subject_id is null")
+    time_col = table.column("time")
+    no_time = (
+        pc.is_null(time_col).to_numpy(zero_copy_only=False)
+        if time_col.null_count
+        else np.zeros(table.num_rows, dtype=bool)
+    )
+    time = pc.fill_null(time_col, 0).cast(pa.int64()).to_numpy()
+
+    timed = info.clinical | info.birth | info.visit_start
+    bad = no_time & timed[code_row]
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise LossbalanceError(
+            f"{rows.where(i)}: subject {int(subject[i])}: code {distinct[code_row[i]]!r} has "
+            "no time (only static codes such as GENDER//F may)"
+        )
+
+    patient, subjects = pd.factorize(subject)
+    patient = np.asarray(patient, dtype=np.int64)
+    n_pat = len(subjects)
+    subject_ids = np.asarray(subjects, dtype=np.int64)
+
+    # sex: one distinct sex per subject
+    sex_rows = np.flatnonzero(info.sex[code_row] >= 0)
+    sex_val = info.sex[code_row[sex_rows]].astype(np.int64)
+    sex = np.full(n_pat, -1, dtype=np.int64)
+    sex[patient[sex_rows]] = sex_val
+    clash = sex[patient[sex_rows]] != sex_val
+    if clash.any():
+        i = int(sex_rows[np.flatnonzero(clash)[0]])
+        p = int(patient[i])
+        raise LossbalanceError(
+            f"{rows.where(i)}: subject {int(subject_ids[p])} has two sex codes "
+            f"({SEXES[int(sex[p])]} and {SEXES[int(info.sex[code_row[i]])]})"
+        )
+
+    # birth: the earliest MEDS_BIRTH of each subject
+    birth_rows = np.flatnonzero(info.birth[code_row])
+    birth = np.full(n_pat, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(birth, patient[birth_rows], time[birth_rows])
+
+    # clinical events
+    ev = np.flatnonzero(info.clinical[code_row])
+    if ev.size == 0:
+        raise LossbalanceError(f"{root}: no event has a VOCAB{mopts.separator}code code")
+    ev_patient = patient[ev]
+    ev_time = time[ev]
+    visit, visit_time, ev = _visits(mopts, info, code_row, patient, time, no_time, ev, rows)
+    ev_patient = patient[ev]
+    ev_time = visit_time
+
+    has_codes = np.zeros(n_pat, dtype=bool)
+    has_codes[ev_patient] = True
+    for what, missing in (("sex code", sex < 0), (f"{mopts.birth_code} event", birth == _NONE)):
+        lacking = np.flatnonzero(missing & has_codes)
+        if lacking.size:
+            p = int(lacking[0])
+            raise LossbalanceError(f"{root}: subject {int(subject_ids[p])} has codes but no {what}")
+    age = (ev_time - birth[ev_patient]).astype(np.float64) / _US_PER_YEAR
+    if (age < 0).any():
+        i = int(np.flatnonzero(age < 0)[0])
+        raise LossbalanceError(
+            f"{rows.where(int(ev[i]))}: subject {int(subject[ev[i]])} has an event before "
+            f"its {mopts.birth_code}"
+        )
+    events = Events(
+        patient=ev_patient,
+        visit=visit,
+        visit_order=ev_time.astype(np.float64),
+        visit_age=age,
+        seq=np.zeros(len(ev)),
+        code=code_row[ev],
+        code_names=info.name,
+        system=info.system[code_row[ev]],
+        kind=info.kind[code_row[ev]],
+    )
+    cohort = build_cohort(
+        events,
+        subject_ids.astype(np.str_),
+        np.maximum(sex, 0).astype(np.uint8),
+        opts,
+        str(root),
+        default_kinds=("dx", "px"),
+    )
+    splits = read_subject_splits(root)
+    if splits is not None:
+        cohort = _with_subject_splits(cohort, splits, root)
+    return cohort
+
+
+_NONE = np.iinfo(np.int64).max
+
+
+def _visits(
+    opts: MedsOptions,
+    info: _CodeInfo,
+    code_row: npt.NDArray[np.int64],
+    patient: npt.NDArray[np.int64],
+    time: npt.NDArray[np.int64],
+    no_time: npt.NDArray[np.bool_],
+    ev: npt.NDArray[np.int64],
+    rows: _Rows,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(visit key, visit time, kept event rows) for the clinical events ``ev``."""
+    ev_patient, ev_time = patient[ev], time[ev]
+    if opts.visits in ("timestamp", "day"):
+        unit = _US_PER_DAY if opts.visits == "day" else 1
+        slot = np.floor_divide(ev_time, unit)
+        t_id, t_uniq = pd.factorize(slot)
+        key = ev_patient * np.int64(len(t_uniq)) + np.asarray(t_id, dtype=np.int64)
+        visit = np.asarray(pd.factorize(key)[0], dtype=np.int64)
+        first = np.full(int(visit.max()) + 1, _NONE, dtype=np.int64)
+        np.minimum.at(first, visit, ev_time)
+        return visit, first[visit], ev
+    # visit-start codes: each event joins its subject's latest start at or before it
+    st = np.flatnonzero(info.visit_start[code_row] & ~no_time)
+    if st.size == 0:
+        raise LossbalanceError(
+            f"{rows.files[0].parent}: no visit-start code ({', '.join(opts.visit_codes)})"
+        )
+    n_st = st.size
+    all_p = np.concatenate([patient[st], ev_patient])
+    all_t = np.concatenate([time[st], ev_time])
+    is_start = np.concatenate([np.ones(n_st, bool), np.zeros(len(ev), bool)])
+    # starts sort before events at the same time
+    order = np.lexsort((~is_start, all_t, all_p))
+    pos_start = np.where(is_start[order], np.arange(len(order)), -1)
+    last = np.maximum.accumulate(pos_start)
+    ev_sorted = ~is_start[order]
+    owner = last[ev_sorted]
+    ev_idx = order[ev_sorted] - n_st
+    ok = owner >= 0
+    ok[ok] = all_p[order[owner[ok]]] == ev_patient[ev_idx[ok]]
+    ev_idx, owner = ev_idx[ok], owner[ok]
+    keep = np.sort(ev_idx)
+    owner_of = np.empty(len(ev), dtype=np.int64)
+    owner_of[ev_idx] = owner
+    start_row = order[owner_of[keep]]
+    return start_row.astype(np.int64), all_t[start_row], ev[keep]
+
+
+def _with_subject_splits(cohort: Cohort, splits: Mapping[int, str], root: Path) -> Cohort:
+    """Attach the dataset's splits to ``cohort`` (every patient must have one)."""
+    ids = cohort.patient_ids.astype(np.int64)
+    names = np.array([splits.get(int(i), "") for i in ids.tolist()], dtype=np.str_)
+    if (names == "").any():
+        i = int(np.flatnonzero(names == "")[0])
+        raise LossbalanceError(
+            f"{root / 'metadata' / 'subject_splits.parquet'}: subject {int(ids[i])} has no split"
+        )
+    return attach_splits(cohort, np.array([SPLIT_NAMES.index(n) for n in names], np.int8))
+
+
+def attach_splits(cohort: Cohort, split: npt.NDArray[np.int8]) -> Cohort:
+    """``cohort`` with per-patient split indices (into :data:`SPLIT_NAMES`) attached."""
+    with_splits = getattr(cohort, "with_splits", None)
+    if with_splits is None:
+        return cohort
+    return with_splits(split)  # type: ignore[no-any-return]
+
+
+def cohort_splits(cohort: Cohort) -> npt.NDArray[np.int8] | None:
+    """The cohort's per-patient split indices into :data:`SPLIT_NAMES`, or None."""
+    split = getattr(cohort, "splits", None)
+    if split is None:
+        return None
+    return np.asarray(split, dtype=np.int8)
+
+
+# ====================================================================== writing
+
+
+def _subject_ids(cohort: Cohort) -> npt.NDArray[np.int64]:
+    """Numeric patient ids as MEDS subject ids when they all are (and unique); else 0..n-1."""
+    ids = cohort.patient_ids
+    try:
+        as_int = ids.astype(np.int64)
+    except (ValueError, OverflowError):
+        return np.arange(cohort.n_patients, dtype=np.int64)
+    if np.array_equal(as_int.astype(np.str_), ids) and np.unique(as_int).size == len(as_int):
+        return as_int
+    return np.arange(cohort.n_patients, dtype=np.int64)
+
+
+def _visit_times(cohort: Cohort) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(birth time per patient, time per visit) in microseconds since 1970."""
+    anchor = ANCHOR.astype(np.int64)
+    birth = anchor - np.round(cohort.age * _US_PER_YEAR).astype(np.int64)
+    vpp = cohort.visits_per_patient()
+    rank = np.arange(cohort.n_visits, dtype=np.int64) - np.repeat(cohort.visit_offsets[:-1], vpp)
+    return birth, anchor + rank * (VISIT_GAP_DAYS * _US_PER_DAY)
+
+
+def meds_code_strings(cohort: Cohort, separator: str = "//") -> npt.NDArray[np.str_]:
+    """``VOCAB//code`` for every row of the cohort's code table."""
+    table = cohort.code_table
+    return np.char.add(np.char.add(table.vocabulary_names(), separator), table.names)
+
+
+def meds_events(cohort: Cohort, subject_ids: npt.NDArray[np.int64]) -> pa.Table:
+    """The cohort as MEDS events: per patient a static sex code, ``MEDS_BIRTH``, then its
+    codes at their visits' times (all columns built as whole arrays, no loop)."""
+    n, n_codes = cohort.n_patients, cohort.n_codes
+    birth, vtime = _visit_times(cohort)
+    code_patient = cohort.code_patient()
+    # layout: patient p owns rows start[p] .. start[p] + 2 + codes(p)
+    per_patient = np.bincount(code_patient, minlength=n).astype(np.int64) + 2
+    start = offsets_from_lengths(per_patient)[:-1]
+    total = n_codes + 2 * n
+    subject = np.repeat(subject_ids, per_patient)
+    times = np.empty(total, dtype=np.int64)
+    code_idx = np.empty(total, dtype=np.int32)
+    valid = np.ones(total, dtype=bool)
+    strings = meds_code_strings(cohort)
+    n_table = len(strings)
+    dictionary = pa.array([*strings.tolist(), "GENDER//F", "GENDER//M", BIRTH_CODE])
+    valid[start] = False  # static sex code: null time
+    times[start] = 0
+    code_idx[start] = n_table + cohort.sex.astype(np.int32)
+    times[start + 1] = birth
+    code_idx[start + 1] = n_table + 2
+    # codes keep their CSR order; patient p's codes shift by the 2 rows of p and before
+    code_pos = np.arange(n_codes, dtype=np.int64) + 2 * (code_patient + 1)
+    times[code_pos] = vtime[cohort.code_visit()]
+    code_idx[code_pos] = cohort.codes
+    time_arr = pa.array(times, type=pa.timestamp("us"), mask=~valid)
+    codes = pa.DictionaryArray.from_arrays(pa.array(code_idx), dictionary).cast(pa.string())
+    return pa.table(
+        {
+            "subject_id": pa.array(subject, pa.int64()),
+            "time": time_arr,
+            "code": codes,
+            "numeric_value": pa.nulls(total, pa.float32()),
+        }
+    )
+
+
+def _validate(schema: object, value: object, where: str) -> None:
+    try:
+        schema.validate(value)
+    except Exception as exc:  # the meds package raises its own error types
+        raise LossbalanceError(f"{where}: not valid MEDS ({exc})".splitlines()[0]) from None
+
+
+def write_meds(
+    cohort: Cohort,
+    path: str | os.PathLike[str],
+    generator: Mapping[str, object] | None = None,
+    dataset_name: str = "lossbalance cohort",
+) -> Path:
+    """Write ``cohort`` as a MEDS dataset folder ``path`` (validated by the ``meds`` schemas).
+
+    Writes ``data/<split>/<n>.parquet`` (or ``data/<n>.parquet`` without splits),
+    ``metadata/codes.parquet`` (with the lossbalance ``vocabulary`` and ``kind`` of every
+    code), ``metadata/dataset.json`` (naming lossbalance and ``generator``) and, when the
+    cohort carries splits, ``metadata/subject_splits.parquet``. A cohort keeps ages, not
+    dates: every patient's first visit is on 2020-01-01 (:data:`ANCHOR`), later visits
+    :data:`VISIT_GAP_DAYS` days apart, and ``MEDS_BIRTH`` is the first visit minus the
+    age. Numeric patient ids become subject ids (else 0..n-1). The folder appears
+    whole or not at all (written beside it, then renamed); an existing non-empty
+    folder is an error.
+    """
+    import meds
+
+    from lossbalance import __version__
+
+    out = Path(path)
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise LossbalanceError(f"{out}: output folder {parent} does not exist")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise LossbalanceError(f"{out}: already exists (give a new or empty folder)")
+    subject_ids = _subject_ids(cohort)
+    splits = cohort_splits(cohort)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    try:
+        events = meds_events(cohort, subject_ids)
+        per_patient = np.bincount(cohort.code_patient(), minlength=cohort.n_patients) + 2
+        row_start = offsets_from_lengths(per_patient)
+        groups: list[tuple[str, npt.NDArray[np.int64]]]
+        if splits is None:
+            groups = [("", np.arange(cohort.n_patients, dtype=np.int64))]
+        else:
+            groups = [
+                (name, np.flatnonzero(splits == i).astype(np.int64))
+                for i, name in enumerate(SPLIT_NAMES)
+            ]
+        (tmp / "data").mkdir()
+        for name, members in groups:
+            for shard, lo in enumerate(range(0, max(len(members), 1), SHARD_SUBJECTS)):
+                chunk = members[lo : lo + SHARD_SUBJECTS]
+                if chunk.size == 0:
+                    continue
+                rows_of = concat_rows(row_start[chunk], per_patient[chunk])
+                part = events.take(pa.array(rows_of))
+                _validate(meds.DataSchema, part, f"{out}: data shard")
+                folder = tmp / "data" / name if name else tmp / "data"
+                folder.mkdir(parents=True, exist_ok=True)
+                pq.write_table(part, folder / f"{shard}.parquet")
+        (tmp / "metadata").mkdir()
+        strings = meds_code_strings(cohort)
+        from lossbalance.clinical import code_descriptions
+
+        desc = code_descriptions(cohort.code_table)
+        code_meta = pa.table(
+            {
+                "code": pa.array(
+                    [*strings.tolist(), "GENDER//F", "GENDER//M", BIRTH_CODE], pa.string()
+                ),
+                "description": pa.array([*(d or None for d in desc), None, None, None]),
+                "parent_codes": pa.nulls(len(strings) + 3, pa.list_(pa.string())),
+                "vocabulary": pa.array(
+                    [*cohort.code_table.vocabulary_names().tolist(), None, None, None],
+                    pa.string(),
+                ),
+                "kind": pa.array(
+                    [*(KINDS[k] for k in cohort.code_table.kinds.tolist()), None, None, None],
+                    pa.string(),
+                ),
+            }
+        )
+        _validate(meds.CodeMetadataSchema, code_meta, f"{out}: metadata/codes.parquet")
+        pq.write_table(code_meta, tmp / "metadata" / "codes.parquet")
+        if splits is not None:
+            split_table = pa.table(
+                {
+                    "subject_id": pa.array(subject_ids, pa.int64()),
+                    "split": pa.array(np.array(SPLIT_NAMES)[splits].tolist(), pa.string()),
+                }
+            )
+            _validate(meds.SubjectSplitSchema, split_table, f"{out}: subject_splits")
+            pq.write_table(split_table, tmp / "metadata" / "subject_splits.parquet")
+        meta: dict[str, object] = {
+            "dataset_name": dataset_name,
+            "dataset_version": "1",
+            "etl_name": "lossbalance",
+            "etl_version": __version__,
+            "meds_version": getattr(meds, "__version__", "unknown"),
+            "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(),
+            "generator": dict(generator or {}),
+        }
+        _validate(meds.DatasetMetadataSchema, meta, f"{out}: metadata/dataset.json")
+        (tmp / "metadata" / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n")
+        if out.exists():
+            out.rmdir()
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def concat_rows(
+    starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Rows ``start .. start + length`` of every (start, length), concatenated."""
+    from lossbalance.data._cohort import concat_ranges
+
+    return concat_ranges(starts, lengths)
+
+
+def long_table(cohort: Cohort) -> pa.Table:
+    """One row per code occurrence: ``patient_id``, ``visit`` (0-based within the patient),
+    ``time`` (the writer's synthetic visit time), ``code``, ``vocabulary``, ``kind``,
+    ``age`` (years at the first visit, the cohort's age), ``sex``."""
+    _, vtime = _visit_times(cohort)
+    visit = cohort.code_visit()
+    patient = cohort.code_patient()
+    rank = np.arange(cohort.n_visits, dtype=np.int64) - np.repeat(
+        cohort.visit_offsets[:-1], cohort.visits_per_patient()
+    )
+    table = cohort.code_table
+
+    def dict_col(values: Sequence[str], index: npt.NDArray[np.integer]) -> pa.Array:
+        return pa.DictionaryArray.from_arrays(
+            pa.array(np.asarray(index, dtype=np.int32)), pa.array(list(values), pa.string())
+        ).cast(pa.string())
+
+    return pa.table(
+        {
+            "patient_id": dict_col(cohort.patient_ids.tolist(), patient),
+            "visit": pa.array(rank[visit], pa.int64()),
+            "time": pa.array(vtime[visit], pa.timestamp("us")),
+            "code": dict_col(table.names.tolist(), cohort.codes),
+            "vocabulary": dict_col(table.vocabulary_names().tolist(), cohort.codes),
+            "kind": dict_col(list(KINDS), table.kinds[cohort.codes]),
+            "age": pa.array(cohort.age[patient], pa.float64()),
+            "sex": dict_col(list(SEXES), cohort.sex[patient]),
+        }
+    )
+
+
+def write_long(cohort: Cohort, path: str | os.PathLike[str]) -> Path:
+    """Write :func:`long_table` as CSV (``.csv``) or Parquet (``.parquet``), atomically."""
+    import pyarrow.csv as pacsv
+
+    from lossbalance._atomic import atomic_path
+
+    out = Path(path)
+    suffix = out.suffix.lower()
+    if suffix not in {".csv", ".parquet"}:
+        raise LossbalanceError(f"{out}: the long table is .csv or .parquet")
+    table = long_table(cohort)
+    with atomic_path(out) as tmp:
+        if suffix == ".csv":
+            pacsv.write_csv(table, tmp)
+        else:
+            pq.write_table(table, tmp)
+    return out
