@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -503,7 +503,7 @@ def attach_splits(cohort: Cohort, split: npt.NDArray[np.int8]) -> Cohort:
     with_splits = getattr(cohort, "with_splits", None)
     if with_splits is None:
         return cohort
-    return with_splits(split)  # type: ignore[no-any-return]
+    return with_splits(split)
 
 
 def cohort_splits(cohort: Cohort) -> npt.NDArray[np.int8] | None:
@@ -582,7 +582,7 @@ def meds_events(cohort: Cohort, subject_ids: npt.NDArray[np.int64]) -> pa.Table:
     )
 
 
-def _validate(schema: object, value: object, where: str) -> None:
+def _validate(schema: Any, value: object, where: str) -> None:
     try:
         schema.validate(value)
     except Exception as exc:  # the meds package raises its own error types
