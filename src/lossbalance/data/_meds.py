@@ -38,6 +38,7 @@ from lossbalance.data._build import Events, build_cohort
 from lossbalance.data._cohort import (
     KINDS,
     SEXES,
+    SPLITS,
     Cohort,
     kind_index,
     offsets_from_lengths,
@@ -46,7 +47,7 @@ from lossbalance.data._cohort import (
 )
 from lossbalance.data._options import KindName, LoadOptions
 
-SPLIT_NAMES: tuple[str, ...] = ("train", "tuning", "held_out")
+SPLIT_NAMES: tuple[str, ...] = SPLITS
 """The MEDS split names a cohort keeps (``meds.train_split`` ...)."""
 
 DEFAULT_KINDS: dict[str, KindName] = {
@@ -362,7 +363,7 @@ def load_meds(
             "no time (only static codes such as GENDER//F may)"
         )
 
-    patient, subjects = pd.factorize(subject)
+    patient, subjects = pd.factorize(subject)  # patients in the order the files list them
     patient = np.asarray(patient, dtype=np.int64)
     n_pat = len(subjects)
     subject_ids = np.asarray(subjects, dtype=np.int64)
@@ -495,23 +496,12 @@ def _with_subject_splits(cohort: Cohort, splits: Mapping[int, str], root: Path) 
         raise LossbalanceError(
             f"{root / 'metadata' / 'subject_splits.parquet'}: subject {int(ids[i])} has no split"
         )
-    return attach_splits(cohort, np.array([SPLIT_NAMES.index(n) for n in names], np.int8))
+    return cohort.with_splits(names)
 
 
-def attach_splits(cohort: Cohort, split: npt.NDArray[np.int8]) -> Cohort:
-    """``cohort`` with per-patient split indices (into :data:`SPLIT_NAMES`) attached."""
-    with_splits = getattr(cohort, "with_splits", None)
-    if with_splits is None:
-        return cohort
-    return with_splits(split)
-
-
-def cohort_splits(cohort: Cohort) -> npt.NDArray[np.int8] | None:
+def cohort_splits(cohort: Cohort) -> npt.NDArray[np.uint8] | None:
     """The cohort's per-patient split indices into :data:`SPLIT_NAMES`, or None."""
-    split = getattr(cohort, "splits", None)
-    if split is None:
-        return None
-    return np.asarray(split, dtype=np.int8)
+    return cohort.splits
 
 
 # ====================================================================== writing
@@ -597,7 +587,7 @@ def write_meds(
 ) -> Path:
     """Write ``cohort`` as a MEDS dataset folder ``path`` (validated by the ``meds`` schemas).
 
-    Writes ``data/<split>/<n>.parquet`` (or ``data/<n>.parquet`` without splits),
+    Writes ``data/<n>.parquet`` (shards of :data:`SHARD_SUBJECTS` subjects, in patient order),
     ``metadata/codes.parquet`` (with the lossbalance ``vocabulary`` and ``kind`` of every
     code), ``metadata/dataset.json`` (naming lossbalance and ``generator``) and, when the
     cohort carries splits, ``metadata/subject_splits.parquet``. A cohort keeps ages, not
@@ -624,26 +614,15 @@ def write_meds(
         events = meds_events(cohort, subject_ids)
         per_patient = np.bincount(cohort.code_patient(), minlength=cohort.n_patients) + 2
         row_start = offsets_from_lengths(per_patient)
-        groups: list[tuple[str, npt.NDArray[np.int64]]]
-        if splits is None:
-            groups = [("", np.arange(cohort.n_patients, dtype=np.int64))]
-        else:
-            groups = [
-                (name, np.flatnonzero(splits == i).astype(np.int64))
-                for i, name in enumerate(SPLIT_NAMES)
-            ]
         (tmp / "data").mkdir()
-        for name, members in groups:
-            for shard, lo in enumerate(range(0, max(len(members), 1), SHARD_SUBJECTS)):
-                chunk = members[lo : lo + SHARD_SUBJECTS]
-                if chunk.size == 0:
-                    continue
-                rows_of = concat_rows(row_start[chunk], per_patient[chunk])
-                part = events.take(pa.array(rows_of))
-                _validate(meds.DataSchema, part, f"{out}: data shard")
-                folder = tmp / "data" / name if name else tmp / "data"
-                folder.mkdir(parents=True, exist_ok=True)
-                pq.write_table(part, folder / f"{shard}.parquet")
+        # shards in patient order (a reader that keeps file order gets the same cohort);
+        # the splits live in metadata/subject_splits.parquet
+        for shard, lo in enumerate(range(0, cohort.n_patients, SHARD_SUBJECTS)):
+            chunk = np.arange(lo, min(lo + SHARD_SUBJECTS, cohort.n_patients), dtype=np.int64)
+            rows_of = concat_rows(row_start[chunk], per_patient[chunk])
+            part = events.take(pa.array(rows_of))
+            _validate(meds.DataSchema, part, f"{out}: data shard {shard}")
+            pq.write_table(part, tmp / "data" / f"{shard}.parquet")
         (tmp / "metadata").mkdir()
         strings = meds_code_strings(cohort)
         from lossbalance.clinical import code_descriptions
