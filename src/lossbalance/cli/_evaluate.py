@@ -27,7 +27,11 @@ def evaluate_command(
     top_k: int = typer.Option(100, "--top-k", help="K of the top-K overlap (top100)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split and of the floor's sizing."),
     rules: Path | None = typer.Option(
-        None, "--rules", help="MCE-format age/sex edit table (TSV) instead of the built-in one."
+        None,
+        "--rules",
+        help="Age/sex rules: a user rule table (CSV/YAML: vocabulary, code or prefix*, "
+        "min_age, max_age, sex), added to the built-in ICD tables, or an MCE-format TSV "
+        "that replaces them.",
     ),
     no_floor: bool = typer.Option(False, "--no-floor", help="Skip the real-vs-real floor."),
 ) -> None:
@@ -36,14 +40,14 @@ def evaluate_command(
     Cohort files come from any loader (``Cohort.save``). Prints the metric table (G, the
     floor H vs R, the gap, targets) and optionally writes the full result as JSON.
     """
-    from lossbalance.clinical import load_mce_rules
+    from lossbalance.clinical import load_rules
     from lossbalance.data import Cohort
     from lossbalance.metrics import evaluate, load_targets
 
     if json_out is not None:
         check_output_path(json_out)
     goals = load_targets(targets) if targets is not None else []
-    rule_set = load_mce_rules(rules) if rules is not None else None
+    rule_set = load_rules(rules) if rules is not None else None
     g = Cohort.load(generated)
     r = Cohort.load(real)
     h = Cohort.load(heldout) if heldout is not None else None

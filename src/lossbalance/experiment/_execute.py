@@ -121,7 +121,12 @@ def evaluate_checkpoint(
     if run is not None:
         generated.save(run.file(GENERATED_FILE))
     try:
-        return evaluate(generated, data.real, data.heldout, top_k=ev.top_k, seed=ev.seed)
+        from lossbalance.clinical import load_rules
+
+        rules = load_rules(ev.rules) if ev.rules is not None else None
+        return evaluate(
+            generated, data.real, data.heldout, rules=rules, top_k=ev.top_k, seed=ev.seed
+        )
     except LossbalanceError as exc:
         raise LossbalanceError(f"{checkpoint}: evaluation: {exc}") from None
 

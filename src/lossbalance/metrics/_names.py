@@ -20,6 +20,7 @@ METRIC_DIRECTIONS: dict[str, Direction] = dict(
         "age_valid": "maximize",
         "sex_valid": "maximize",
         "duplicate_rate": "minimize",
+        "rule_coverage": "maximize",  # a report figure: how much validity judged
         # semantic coherence
         "coherence": "maximize",
         "js": "minimize",
