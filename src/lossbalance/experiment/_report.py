@@ -248,9 +248,9 @@ class ExperimentReport:
             add("## Metrics")
             add("")
             add(
-                "Generated patients (G) against the real training pool (R); the floor is the "
-                "held-out real patients (H, never trained on) against the same R, sized like "
-                "G. ↑: larger is better, ↓: smaller is better."
+                "Generated patients (G) against the held_out split (F, never trained on nor "
+                "selected on); the floor is a seeded sample of the train split sized like G "
+                "against the same F. ↑: larger is better, ↓: smaller is better."
             )
             add("")
             floors = self.floors()
