@@ -372,7 +372,7 @@ def load_meds(
     sex_rows = np.flatnonzero(info.sex[code_row] >= 0)
     sex_val = info.sex[code_row[sex_rows]].astype(np.int64)
     sex = np.full(n_pat, -1, dtype=np.int64)
-    sex[patient[sex_rows]] = sex_val
+    sex[patient[sex_rows[::-1]]] = sex_val[::-1]  # a subject's first sex code wins
     clash = sex[patient[sex_rows]] != sex_val
     if clash.any():
         i = int(sex_rows[np.flatnonzero(clash)[0]])
@@ -633,7 +633,9 @@ def write_meds(
                 "code": pa.array(
                     [*strings.tolist(), "GENDER//F", "GENDER//M", BIRTH_CODE], pa.string()
                 ),
-                "description": pa.array([*(d or None for d in desc), None, None, None]),
+                "description": pa.array(
+                    [*(d or None for d in desc), None, None, None], pa.string()
+                ),
                 "parent_codes": pa.nulls(len(strings) + 3, pa.list_(pa.string())),
                 "vocabulary": pa.array(
                     [*cohort.code_table.vocabulary_names().tolist(), None, None, None],
