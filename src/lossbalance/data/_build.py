@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -249,6 +250,24 @@ def _intern(
     return table, np.asarray(inverse, dtype=np.int64)
 
 
+def _in_order(keys: tuple[npt.NDArray[Any], ...]) -> bool:
+    """Whether rows already sort by ``keys`` (most significant first; no NaN anywhere)."""
+    n = len(keys[0])
+    if n < 2:
+        return True
+    undecided = np.ones(n - 1, dtype=bool)
+    for k in keys:
+        if k.dtype.kind == "f" and np.isnan(k).any():
+            return False
+        a, b = k[:-1], k[1:]
+        if (undecided & (b < a)).any():
+            return False
+        undecided &= b == a
+        if not undecided.any():
+            break
+    return True
+
+
 def build_cohort(
     events: Events,
     patient_ids: npt.NDArray[np.str_],
@@ -290,36 +309,56 @@ def build_cohort(
                 f"{source}: empty cohort after systems={list(options.systems)} "
                 f"(no codes of those systems; it has {present})"
             )
-    rows = np.flatnonzero(keep_sys)
-
-    rows = rows[events.code[rows] >= 0]
+    keep_sys &= events.code >= 0
+    everything = bool(keep_sys.all())
+    rows = np.arange(n, dtype=np.int64) if everything else np.flatnonzero(keep_sys)
     if rows.size == 0:
         raise LossbalanceError(f"{source}: every code is missing")
-    system, kind = events_system[rows], events.kind[rows]
+
+    def take(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if everything else values[rows]
+
+    system, kind = take(events_system), take(events.kind)
 
     # 2. distinct codes, truncated if asked (on the distinct rows, not per occurrence)
-    table, code_row = _intern(events.code[rows], events.code_names, system, kind)
+    table, code_row = _intern(take(events.code), events.code_names, system, kind)
     if options.truncate:
         short = truncate_codes(table.names, table.systems, table.kinds)
         table, remap = _intern(np.arange(len(short)), short, table.systems, table.kinds)
         code_row = remap[code_row]
 
     # 3. order: patient, visit time, visit key, position in visit, source row
-    patient = events.patient[rows]
-    visit = events.visit[rows]
-    vorder = np.nan_to_num(events.visit_order[rows], nan=np.inf)
-    seq = np.nan_to_num(events.seq[rows], nan=np.inf)
-    order = np.lexsort((rows, seq, visit, vorder, patient))
-    patient, visit, code_row = patient[order], visit[order], code_row[order]
-    age = events.visit_age[rows][order]
+    patient = take(events.patient)
+    visit = take(events.visit)
+    vorder = take(events.visit_order)
+    seq = take(events.seq)
+    age = take(events.visit_age)
+    if not _in_order((patient, vorder, visit, seq)):  # sources sorted already skip the sort
+        vorder = np.nan_to_num(vorder, nan=np.inf)
+        seq = np.nan_to_num(seq, nan=np.inf)
+        order = np.lexsort((rows, seq, visit, vorder, patient))
+        patient, visit, code_row, age = patient[order], visit[order], code_row[order], age[order]
+    new_visit = np.r_[True, (visit[1:] != visit[:-1]) | (patient[1:] != patient[:-1])]
 
-    # 4. repeated codes within a visit
-    if not options.keep_duplicates:
-        first = ~pd.DataFrame({"v": visit, "c": code_row}).duplicated().to_numpy()
-        patient, visit, code_row, age = patient[first], visit[first], code_row[first], age[first]
+    # 4. repeated codes within a visit: one int64 key (visit run, code) per occurrence; the
+    # keys ascend by visit, so a stable sort (timsort) only reorders within visits
+    if not options.keep_duplicates and len(code_row):
+        run = np.cumsum(new_visit, dtype=np.int64) - 1
+        key = run * np.int64(len(table)) + code_row
+        by_key = np.argsort(key, kind="stable")
+        ordered = key[by_key]
+        first = np.ones(len(key), dtype=bool)
+        first[by_key[1:][ordered[1:] == ordered[:-1]]] = False
+        if not first.all():
+            patient, visit, code_row, age = (
+                patient[first],
+                visit[first],
+                code_row[first],
+                age[first],
+            )
+            new_visit = new_visit[first]
 
     # 5. first N codes of each visit
-    new_visit = np.r_[True, (visit[1:] != visit[:-1]) | (patient[1:] != patient[:-1])]
     if options.max_codes_per_visit is not None:
         starts = np.flatnonzero(new_visit)
         lengths = np.diff(np.r_[starts, len(visit)])

@@ -426,13 +426,15 @@ class Cohort:
 
     def compact(self) -> Cohort:
         """Drop code-table rows no code refers to (and renumber codes)."""
-        used, inverse = np.unique(self.codes, return_inverse=True)
+        counts = np.bincount(self.codes, minlength=len(self.code_table))
+        used = np.flatnonzero(counts)
+        remap = np.cumsum(counts > 0, dtype=np.int64).astype(np.int32) - 1
         return Cohort(
             self.age,
             self.sex,
             self.visit_offsets,
             self.code_offsets,
-            inverse.astype(np.int32),
+            remap[self.codes] if len(self.codes) else self.codes,
             self.code_table.take(used),
             self.patient_ids,
             self.splits,

@@ -363,10 +363,8 @@ def load_meds(
             "no time (only static codes such as GENDER//F may)"
         )
 
-    patient, subjects = pd.factorize(subject)  # patients in the order the files list them
-    patient = np.asarray(patient, dtype=np.int64)
-    n_pat = len(subjects)
-    subject_ids = np.asarray(subjects, dtype=np.int64)
+    patient, subject_ids = _patients(subject)  # in the order the files list them
+    n_pat = len(subject_ids)
 
     # sex: one distinct sex per subject
     sex_rows = np.flatnonzero(info.sex[code_row] >= 0)
@@ -439,6 +437,25 @@ def load_meds(
 _NONE = np.iinfo(np.int64).max
 
 
+def _patients(
+    subject: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(patient row of every event, subject id of every patient), by first appearance.
+
+    MEDS keeps a subject's events contiguous: then the runs of equal ids are the
+    patients (no hashing); otherwise the ids are hash-factorized.
+    """
+    n = len(subject)
+    change = np.flatnonzero(subject[1:] != subject[:-1]) + 1
+    starts = np.r_[0, change] if n else np.zeros(0, dtype=np.int64)
+    run_ids = subject[starts]
+    if np.unique(run_ids).size == run_ids.size:
+        lengths = np.diff(np.r_[starts, n])
+        return np.repeat(np.arange(len(starts), dtype=np.int64), lengths), run_ids
+    codes, uniq = pd.factorize(subject)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=np.int64)
+
+
 def _visits(
     opts: MedsOptions,
     info: _CodeInfo,
@@ -453,7 +470,13 @@ def _visits(
     ev_patient, ev_time = patient[ev], time[ev]
     if opts.visits in ("timestamp", "day"):
         unit = _US_PER_DAY if opts.visits == "day" else 1
-        slot = np.floor_divide(ev_time, unit)
+        slot = np.floor_divide(ev_time, unit) if unit != 1 else ev_time
+        same_p = ev_patient[1:] == ev_patient[:-1]
+        if (ev_patient[1:] >= ev_patient[:-1]).all() and (slot[1:] >= slot[:-1])[same_p].all():
+            # sorted by subject and time, as MEDS requires: visits are runs (no hashing)
+            new = np.r_[True, ~same_p | (slot[1:] != slot[:-1])]
+            visit = np.cumsum(new, dtype=np.int64) - 1
+            return visit, ev_time[np.flatnonzero(new)][visit], ev
         t_id, t_uniq = pd.factorize(slot)
         key = ev_patient * np.int64(len(t_uniq)) + np.asarray(t_id, dtype=np.int64)
         visit = np.asarray(pd.factorize(key)[0], dtype=np.int64)
