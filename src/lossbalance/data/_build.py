@@ -97,6 +97,11 @@ class Events:
     code_names: npt.NDArray[np.str_]
     system: npt.NDArray[np.uint8]
     kind: npt.NDArray[np.uint8]
+    code_system: npt.NDArray[np.uint8] | None = None
+    """Optional: the vocabulary of each row of ``code_names`` when every occurrence of a
+    code text has the same vocabulary and kind (MEDS): distinct codes are then found on
+    ``code_names`` alone, with no hashing per occurrence."""
+    code_kind: npt.NDArray[np.uint8] | None = None
 
 
 def _factorize(values: pd.Series) -> tuple[npt.NDArray[np.int64], pd.Series]:
@@ -321,7 +326,16 @@ def build_cohort(
     system, kind = take(events_system), take(events.kind)
 
     # 2. distinct codes, truncated if asked (on the distinct rows, not per occurrence)
-    table, code_row = _intern(take(events.code), events.code_names, system, kind)
+    if events.code_system is not None and events.code_kind is not None:
+        by_name, name_row = _intern(
+            np.arange(len(events.code_names), dtype=np.int64),
+            events.code_names,
+            procedure_vocabularies(events.code_system, events.code_kind),
+            events.code_kind,
+        )
+        table, code_row = by_name, name_row[take(events.code)]
+    else:
+        table, code_row = _intern(take(events.code), events.code_names, system, kind)
     if options.truncate:
         short = truncate_codes(table.names, table.systems, table.kinds)
         table, remap = _intern(np.arange(len(short)), short, table.systems, table.kinds)

@@ -419,6 +419,8 @@ def load_meds(
         code_names=info.name,
         system=info.system[code_row[ev]],
         kind=info.kind[code_row[ev]],
+        code_system=info.system,
+        code_kind=info.kind,
     )
     cohort = build_cohort(
         events,
