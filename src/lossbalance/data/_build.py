@@ -93,7 +93,7 @@ class Events:
     visit_order: npt.NDArray[np.float64]
     visit_age: npt.NDArray[np.float64]
     seq: npt.NDArray[np.float64]
-    code: npt.NDArray[np.int64]
+    code: npt.NDArray[np.signedinteger[Any]]
     code_names: npt.NDArray[np.str_]
     system: npt.NDArray[np.uint8]
     kind: npt.NDArray[np.uint8]
@@ -232,7 +232,7 @@ def truncate_codes(
 
 
 def _intern(
-    code: npt.NDArray[np.int64],
+    code: npt.NDArray[np.signedinteger[Any]],
     names: npt.NDArray[np.str_],
     system: npt.NDArray[np.uint8],
     kind: npt.NDArray[np.uint8],

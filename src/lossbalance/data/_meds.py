@@ -191,14 +191,15 @@ def _read_events(files: Sequence[Path]) -> tuple[pa.Table, _Rows]:
     return table, rows
 
 
-def _code_column(table: pa.Table) -> tuple[npt.NDArray[np.int64], list[str]]:
+def _code_column(table: pa.Table, rows: _Rows) -> tuple[npt.NDArray[np.int32], list[str]]:
     """Per event, the row of its code in the distinct codes; and those codes."""
     col = table.column("code")
     arr = col.chunk(0) if col.num_chunks == 1 else pa.concat_arrays(col.chunks)
     if arr.null_count:
-        raise LossbalanceError("code is null")
+        i = int(np.flatnonzero(pc.is_null(arr).to_numpy(zero_copy_only=False))[0])
+        raise LossbalanceError(f"{rows.where(i)}: code is null")
     dictionary: list[str] = arr.dictionary.to_pylist()
-    return arr.indices.to_numpy(zero_copy_only=False).astype(np.int64), dictionary
+    return arr.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False), dictionary
 
 
 @dataclass(frozen=True)
@@ -339,8 +340,15 @@ def load_meds(
     table, rows = _read_events(files)
     if table.num_rows == 0:
         raise LossbalanceError(f"{root}: the MEDS data files hold no events")
-    code_row, distinct = _code_column(table)
+    code_row, distinct = _code_column(table, rows)
     info = _classify(distinct, mopts, _meta_kinds(root))
+    # one small category per distinct code, then one gather per event
+    category = np.zeros(len(distinct), dtype=np.uint8)
+    category[info.clinical] = _CLINICAL
+    category[info.sex >= 0] = _SEX
+    category[info.birth] = _BIRTH
+    category[info.visit_start] = _START
+    cat = category[code_row]
 
     subject = table.column("subject_id").to_numpy()
     if table.column("subject_id").null_count:
@@ -353,21 +361,22 @@ def load_meds(
         else np.zeros(table.num_rows, dtype=bool)
     )
     time = pc.fill_null(time_col, 0).cast(pa.int64()).to_numpy()
+    del table, time_col
 
-    timed = info.clinical | info.birth | info.visit_start
-    bad = no_time & timed[code_row]
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise LossbalanceError(
-            f"{rows.where(i)}: subject {int(subject[i])}: code {distinct[code_row[i]]!r} has "
-            "no time (only static codes such as GENDER//F may)"
-        )
+    if no_time.any():
+        bad = no_time & (cat >= _CLINICAL) & (cat != _SEX)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise LossbalanceError(
+                f"{rows.where(i)}: subject {int(subject[i])}: code {distinct[code_row[i]]!r} "
+                "has no time (only static codes such as GENDER//F may)"
+            )
 
     patient, subject_ids = _patients(subject)  # in the order the files list them
     n_pat = len(subject_ids)
 
     # sex: one distinct sex per subject
-    sex_rows = np.flatnonzero(info.sex[code_row] >= 0)
+    sex_rows = np.flatnonzero(cat == _SEX)
     sex_val = info.sex[code_row[sex_rows]].astype(np.int64)
     sex = np.full(n_pat, -1, dtype=np.int64)
     sex[patient[sex_rows[::-1]]] = sex_val[::-1]  # a subject's first sex code wins
@@ -381,19 +390,19 @@ def load_meds(
         )
 
     # birth: the earliest MEDS_BIRTH of each subject
-    birth_rows = np.flatnonzero(info.birth[code_row])
-    birth = np.full(n_pat, np.iinfo(np.int64).max, dtype=np.int64)
+    birth_rows = np.flatnonzero(cat == _BIRTH)
+    birth = np.full(n_pat, _NONE, dtype=np.int64)
     np.minimum.at(birth, patient[birth_rows], time[birth_rows])
 
     # clinical events
-    ev = np.flatnonzero(info.clinical[code_row])
+    ev = np.flatnonzero(cat == _CLINICAL)
     if ev.size == 0:
         raise LossbalanceError(f"{root}: no event has a VOCAB{mopts.separator}code code")
+    start_rows = np.flatnonzero(cat == _START) if mopts.visits == "code" else ev[:0]
+    del cat
+    visit, ev_time, ev = _visits(mopts, patient, time, ev, start_rows, rows)
     ev_patient = patient[ev]
-    ev_time = time[ev]
-    visit, visit_time, ev = _visits(mopts, info, code_row, patient, time, no_time, ev, rows)
-    ev_patient = patient[ev]
-    ev_time = visit_time
+    del patient, time
 
     has_codes = np.zeros(n_pat, dtype=bool)
     has_codes[ev_patient] = True
@@ -402,26 +411,31 @@ def load_meds(
         if lacking.size:
             p = int(lacking[0])
             raise LossbalanceError(f"{root}: subject {int(subject_ids[p])} has codes but no {what}")
-    age = (ev_time - birth[ev_patient]).astype(np.float64) / _US_PER_YEAR
+    age = (ev_time - birth[ev_patient]).astype(np.float64)
+    age /= _US_PER_YEAR
     if (age < 0).any():
         i = int(np.flatnonzero(age < 0)[0])
         raise LossbalanceError(
             f"{rows.where(int(ev[i]))}: subject {int(subject[ev[i]])} has an event before "
             f"its {mopts.birth_code}"
         )
+    del subject
+    ev_code = code_row[ev]
+    del code_row, ev
     events = Events(
         patient=ev_patient,
         visit=visit,
         visit_order=ev_time.astype(np.float64),
         visit_age=age,
-        seq=np.zeros(len(ev)),
-        code=code_row[ev],
+        seq=np.broadcast_to(np.float64(0.0), len(ev_code)),
+        code=ev_code,
         code_names=info.name,
-        system=info.system[code_row[ev]],
-        kind=info.kind[code_row[ev]],
+        system=info.system[ev_code],
+        kind=info.kind[ev_code],
         code_system=info.system,
         code_kind=info.kind,
     )
+    del ev_patient, visit, ev_time, age, ev_code
     cohort = build_cohort(
         events,
         subject_ids.astype(np.str_),
@@ -437,6 +451,7 @@ def load_meds(
 
 
 _NONE = np.iinfo(np.int64).max
+_CLINICAL, _SEX, _BIRTH, _START = 1, 2, 3, 4
 
 
 def _patients(
@@ -460,15 +475,14 @@ def _patients(
 
 def _visits(
     opts: MedsOptions,
-    info: _CodeInfo,
-    code_row: npt.NDArray[np.int64],
     patient: npt.NDArray[np.int64],
     time: npt.NDArray[np.int64],
-    no_time: npt.NDArray[np.bool_],
     ev: npt.NDArray[np.int64],
+    st: npt.NDArray[np.int64],
     rows: _Rows,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """(visit key, visit time, kept event rows) for the clinical events ``ev``."""
+    """(visit key, visit time, kept event rows) for the clinical events ``ev``
+    (``st``: the visit-start events, for ``visits="code"``)."""
     ev_patient, ev_time = patient[ev], time[ev]
     if opts.visits in ("timestamp", "day"):
         unit = _US_PER_DAY if opts.visits == "day" else 1
@@ -477,7 +491,9 @@ def _visits(
         if (ev_patient[1:] >= ev_patient[:-1]).all() and (slot[1:] >= slot[:-1])[same_p].all():
             # sorted by subject and time, as MEDS requires: visits are runs (no hashing)
             new = np.r_[True, ~same_p | (slot[1:] != slot[:-1])]
-            visit = np.cumsum(new, dtype=np.int64) - 1
+            del same_p, slot
+            visit = np.cumsum(new, dtype=np.int64)
+            visit -= 1
             return visit, ev_time[np.flatnonzero(new)][visit], ev
         t_id, t_uniq = pd.factorize(slot)
         key = ev_patient * np.int64(len(t_uniq)) + np.asarray(t_id, dtype=np.int64)
@@ -486,10 +502,9 @@ def _visits(
         np.minimum.at(first, visit, ev_time)
         return visit, first[visit], ev
     # visit-start codes: each event joins its subject's latest start at or before it
-    st = np.flatnonzero(info.visit_start[code_row] & ~no_time)
     if st.size == 0:
         raise LossbalanceError(
-            f"{rows.files[0].parent}: no visit-start code ({', '.join(opts.visit_codes)})"
+            f"{rows.files[0].parent.parent}: no visit-start code ({', '.join(opts.visit_codes)})"
         )
     n_st = st.size
     all_p = np.concatenate([patient[st], ev_patient])
