@@ -466,3 +466,31 @@ def test_snomed_fixture_trains_and_evaluates_on_its_splits(tmp_path: Path) -> No
     validity = metrics.generated.validity
     assert validity.dx_codes > 0 and 0.0 <= validity.rule_coverage <= 1.0
     assert metrics.real.patients == 3  # scored against held_out, the carried split
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_generate_format_meds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    load_meds(SNOMED).save(tmp_path / "cohort.npz")
+    config = {
+        "data": {"cohort": "cohort.npz"},
+        "model": {"d_model": 16, "ffn_dim": 32, "attention_heads": 2, "max_length": 32},
+        "training": {"epochs": 1, "batch_size": 8, "val_fraction": 0.2, "device": "cpu"},
+        "out": "run",
+    }
+    (tmp_path / "train.yaml").write_text(yaml.safe_dump(config))
+    assert main(["train", str(tmp_path / "train.yaml"), "--no-progress"]) == 0
+    ckpt = str(tmp_path / "run" / "last.pt")
+    base = ["generate", ckpt, "-n", "6", "--seed", "2"]
+    assert main([*base, "-o", str(tmp_path / "g.npz")]) == 0
+    assert main([*base, "-o", str(tmp_path / "g-meds"), "--format", "meds"]) == 0
+    _validate_folder(tmp_path / "g-meds")
+    meta = json.loads((tmp_path / "g-meds" / "metadata" / "dataset.json").read_text())
+    assert meta["etl_name"] == "lossbalance" and meta["generator"]["checkpoint"] == ckpt
+    generated = Cohort.load(tmp_path / "g.npz")
+    assert load_meds(tmp_path / "g-meds", ALL).equals(generated)
+    assert main([*base, "-o", str(tmp_path / "g.csv"), "--format", "csv"]) == 0
+    capsys.readouterr()
+    assert main([*base, "-o", str(tmp_path / "g-meds"), "--format", "meds"]) == 2
+    assert "already exists" in _one_line_error(capsys)
+    assert main([*base, "-o", str(tmp_path / "x"), "--format", "xml"]) == 2
+    assert "--format: expected one of meds, csv, parquet, npz" in _one_line_error(capsys)

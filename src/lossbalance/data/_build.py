@@ -316,8 +316,9 @@ def build_cohort(
             )
     keep_sys &= events.code >= 0
     everything = bool(keep_sys.all())
-    rows = np.arange(n, dtype=np.int64) if everything else np.flatnonzero(keep_sys)
-    if rows.size == 0:
+    rows = np.zeros(0, dtype=np.int64) if everything else np.flatnonzero(keep_sys)
+    del keep, keep_sys
+    if not everything and rows.size == 0:
         raise LossbalanceError(f"{source}: every code is missing")
 
     def take(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -350,19 +351,23 @@ def build_cohort(
     if not _in_order((patient, vorder, visit, seq)):  # sources sorted already skip the sort
         vorder = np.nan_to_num(vorder, nan=np.inf)
         seq = np.nan_to_num(seq, nan=np.inf)
-        order = np.lexsort((rows, seq, visit, vorder, patient))
+        source_row = np.arange(n, dtype=np.int64) if everything else rows
+        order = np.lexsort((source_row, seq, visit, vorder, patient))
         patient, visit, code_row, age = patient[order], visit[order], code_row[order], age[order]
     new_visit = np.r_[True, (visit[1:] != visit[:-1]) | (patient[1:] != patient[:-1])]
 
     # 4. repeated codes within a visit: one int64 key (visit run, code) per occurrence; the
     # keys ascend by visit, so a stable sort (timsort) only reorders within visits
     if not options.keep_duplicates and len(code_row):
-        run = np.cumsum(new_visit, dtype=np.int64) - 1
-        key = run * np.int64(len(table)) + code_row
+        key = np.cumsum(new_visit, dtype=np.int64)
+        key *= np.int64(len(table))
+        key += code_row
         by_key = np.argsort(key, kind="stable")
         ordered = key[by_key]
-        first = np.ones(len(key), dtype=bool)
+        del key
+        first = np.ones(len(ordered), dtype=bool)
         first[by_key[1:][ordered[1:] == ordered[:-1]]] = False
+        del by_key, ordered
         if not first.all():
             patient, visit, code_row, age = (
                 patient[first],

@@ -160,46 +160,100 @@ def data_files(root: Path) -> list[Path]:
     return files
 
 
-def _read_events(files: Sequence[Path]) -> tuple[pa.Table, _Rows]:
-    tables: list[pa.Table] = []
+@dataclass
+class _EventColumns:
+    """The events of every data file as numpy arrays (file order)."""
+
+    subject: npt.NDArray[np.int64]
+    time: npt.NDArray[np.int64]
+    """Microseconds since 1970; 0 where ``no_time``."""
+    no_time: npt.NDArray[np.bool_] | None
+    """Where ``time`` is null (None: nowhere)."""
+    code: npt.NDArray[np.int32]
+    """Row of each event's code in ``codes``."""
+    codes: list[str]
+
+
+def _read_events(files: Sequence[Path]) -> tuple[_EventColumns, _Rows]:
+    """Read ``subject_id``, ``time``, ``code`` of every file into preallocated numpy arrays.
+
+    Files are read one at a time and each Parquet row group (chunk) is copied into its
+    slice; a chunk's code dictionary is mapped onto one dictionary of all distinct codes
+    (a dict over the few distinct codes, then one gather per event). Arrow memory is
+    released after each file, so the peak holds one file's Arrow columns at most.
+    """
+    lengths = []
     for path in files:
         try:
-            names = pq.read_schema(path).names
+            meta = pq.read_metadata(path)
+            names = meta.schema.names
         except (OSError, pa.ArrowException) as exc:
             raise LossbalanceError(f"{path}: not a readable Parquet file ({exc})") from None
         for col in ("subject_id", "time", "code"):
             if col not in names:
                 raise LossbalanceError(f"{path}: missing column {col!r}")
+        lengths.append(meta.num_rows)
+    starts = offsets_from_lengths(np.array(lengths, dtype=np.int64))
+    rows = _Rows(list(files), starts[:-1])
+    total = int(starts[-1])
+    out = _EventColumns(
+        subject=np.empty(total, dtype=np.int64),
+        time=np.empty(total, dtype=np.int64),
+        no_time=None,
+        code=np.empty(total, dtype=np.int32),
+        codes=[],
+    )
+    index: dict[str, int] = {}
+    pool = pa.default_memory_pool()
+    for f, path in enumerate(files):
         try:
             t = pq.read_table(
                 path, columns=["subject_id", "time", "code"], read_dictionary=["code"]
             )
-            t = pa.table(
-                {
-                    "subject_id": t.column("subject_id").cast(pa.int64()),
-                    "time": t.column("time").cast(pa.timestamp("us")),
-                    "code": t.column("code").cast(pa.dictionary(pa.int32(), pa.string())),
-                }
-            )
+            for name in ("subject_id", "time", "code"):
+                at = int(starts[f])
+                for chunk in t.column(name).chunks:
+                    _store(out, name, chunk, at, index, rows)
+                    at += len(chunk)
+            del t
         except (OSError, pa.ArrowException) as exc:
             msg = str(exc).splitlines()[0]
             raise LossbalanceError(f"{path}: unreadable MEDS columns ({msg})") from None
-        tables.append(t)
-    lengths = np.array([t.num_rows for t in tables], dtype=np.int64)
-    rows = _Rows(list(files), offsets_from_lengths(lengths)[:-1])
-    table = pa.concat_tables(tables).unify_dictionaries().combine_chunks()
-    return table, rows
+        pool.release_unused()
+    out.codes = list(index)
+    return out, rows
 
 
-def _code_column(table: pa.Table, rows: _Rows) -> tuple[npt.NDArray[np.int32], list[str]]:
-    """Per event, the row of its code in the distinct codes; and those codes."""
-    col = table.column("code")
-    arr = col.chunk(0) if col.num_chunks == 1 else pa.concat_arrays(col.chunks)
-    if arr.null_count:
-        i = int(np.flatnonzero(pc.is_null(arr).to_numpy(zero_copy_only=False))[0])
-        raise LossbalanceError(f"{rows.where(i)}: code is null")
-    dictionary: list[str] = arr.dictionary.to_pylist()
-    return arr.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False), dictionary
+def _store(
+    out: _EventColumns,
+    name: str,
+    chunk: pa.Array,
+    at: int,
+    index: dict[str, int],
+    rows: _Rows,
+) -> None:
+    """Copy one Arrow chunk of column ``name`` into ``out`` from row ``at`` on."""
+    n = len(chunk)
+    if chunk.null_count and name != "time":
+        i = int(np.flatnonzero(pc.is_null(chunk).to_numpy(zero_copy_only=False))[0])
+        raise LossbalanceError(f"{rows.where(at + i)}: {name} is null")
+    if name == "subject_id":
+        out.subject[at : at + n] = chunk.cast(pa.int64()).to_numpy()
+    elif name == "time":
+        stamps = chunk.cast(pa.timestamp("us"))
+        if stamps.null_count:
+            if out.no_time is None:
+                out.no_time = np.zeros(len(out.time), dtype=bool)
+            out.no_time[at : at + n] = pc.is_null(stamps).to_numpy(zero_copy_only=False)
+            stamps = pc.fill_null(stamps, 0)
+        out.time[at : at + n] = stamps.cast(pa.int64()).to_numpy()
+    else:
+        if not pa.types.is_dictionary(chunk.type):
+            chunk = pc.dictionary_encode(chunk.cast(pa.string()))
+        local = chunk.dictionary.cast(pa.string()).to_pylist()
+        remap = np.array([index.setdefault(c, len(index)) for c in local], dtype=np.int32)
+        idx = chunk.indices.to_numpy(zero_copy_only=False)
+        out.code[at : at + n] = remap[idx] if len(remap) else idx
 
 
 @dataclass(frozen=True)
@@ -337,10 +391,10 @@ def load_meds(
     opts = options or LoadOptions()
     mopts = meds or MedsOptions()
     files = data_files(root)
-    table, rows = _read_events(files)
-    if table.num_rows == 0:
+    columns, rows = _read_events(files)
+    if len(columns.subject) == 0:
         raise LossbalanceError(f"{root}: the MEDS data files hold no events")
-    code_row, distinct = _code_column(table, rows)
+    code_row, distinct = columns.code, columns.codes
     info = _classify(distinct, mopts, _meta_kinds(root))
     # one small category per distinct code, then one gather per event
     category = np.zeros(len(distinct), dtype=np.uint8)
@@ -349,21 +403,11 @@ def load_meds(
     category[info.birth] = _BIRTH
     category[info.visit_start] = _START
     cat = category[code_row]
+    subject, time = columns.subject, columns.time
+    no_time = columns.no_time
+    del columns
 
-    subject = table.column("subject_id").to_numpy()
-    if table.column("subject_id").null_count:
-        i = int(np.flatnonzero(pc.is_null(table.column("subject_id")).to_numpy())[0])
-        raise LossbalanceError(f"{rows.where(i)}: subject_id is null")
-    time_col = table.column("time")
-    no_time = (
-        pc.is_null(time_col).to_numpy(zero_copy_only=False)
-        if time_col.null_count
-        else np.zeros(table.num_rows, dtype=bool)
-    )
-    time = pc.fill_null(time_col, 0).cast(pa.int64()).to_numpy()
-    del table, time_col
-
-    if no_time.any():
+    if no_time is not None:
         bad = no_time & (cat >= _CLINICAL) & (cat != _SEX)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -438,7 +482,7 @@ def load_meds(
     del ev_patient, visit, ev_time, age, ev_code
     cohort = build_cohort(
         events,
-        subject_ids.astype(np.str_),
+        _patient_ids(root, subject_ids),
         np.maximum(sex, 0).astype(np.uint8),
         opts,
         str(root),
@@ -452,6 +496,29 @@ def load_meds(
 
 _NONE = np.iinfo(np.int64).max
 _CLINICAL, _SEX, _BIRTH, _START = 1, 2, 3, 4
+
+
+PATIENT_IDS_FILE = "lossbalance_patient_ids.parquet"
+"""In ``metadata/``: the cohort's own patient ids when they were not numeric."""
+
+
+def _patient_ids(root: Path, subject_ids: npt.NDArray[np.int64]) -> npt.NDArray[np.str_]:
+    """Patient ids: ``metadata/lossbalance_patient_ids.parquet``'s when lossbalance wrote
+    one (its ids were not numbers), else the subject ids as text."""
+    text = subject_ids.astype(np.str_)
+    path = root / "metadata" / PATIENT_IDS_FILE
+    if not path.is_file():
+        return text
+    try:
+        t = pq.read_table(path, columns=["subject_id", "patient_id"])
+    except (OSError, pa.ArrowException, KeyError) as exc:
+        raise LossbalanceError(f"{path}: not a readable Parquet file ({exc})") from None
+    known = pd.Series(
+        t.column("patient_id").to_numpy(zero_copy_only=False).astype(np.str_),
+        index=t.column("subject_id").to_numpy(zero_copy_only=False),
+    )
+    found = known.reindex(subject_ids)
+    return np.where(found.isna().to_numpy(), text, found.to_numpy(dtype=str, na_value=""))
 
 
 def _patients(
@@ -633,9 +700,10 @@ def write_meds(
     cohort carries splits, ``metadata/subject_splits.parquet``. A cohort keeps ages, not
     dates: every patient's first visit is on 2020-01-01 (:data:`ANCHOR`), later visits
     :data:`VISIT_GAP_DAYS` days apart, and ``MEDS_BIRTH`` is the first visit minus the
-    age. Numeric patient ids become subject ids (else 0..n-1). The folder appears
-    whole or not at all (written beside it, then renamed); an existing non-empty
-    folder is an error.
+    age. Numeric patient ids become subject ids; other ids become 0..n-1 and are kept in
+    ``metadata/lossbalance_patient_ids.parquet``, which :func:`load_meds` reads back.
+    The folder appears whole or not at all (written beside it, then renamed); an
+    existing non-empty folder is an error.
     """
     import meds
 
@@ -689,6 +757,16 @@ def write_meds(
         )
         _validate(meds.CodeMetadataSchema, code_meta, f"{out}: metadata/codes.parquet")
         pq.write_table(code_meta, tmp / "metadata" / "codes.parquet")
+        if not np.array_equal(subject_ids.astype(np.str_), cohort.patient_ids):
+            pq.write_table(
+                pa.table(
+                    {
+                        "subject_id": pa.array(subject_ids, pa.int64()),
+                        "patient_id": pa.array(cohort.patient_ids.tolist(), pa.string()),
+                    }
+                ),
+                tmp / "metadata" / PATIENT_IDS_FILE,
+            )
         if splits is not None:
             split_table = pa.table(
                 {
