@@ -381,7 +381,7 @@ def test_mce_missing_file(tmp_path: Path) -> None:
     [
         ("\nicd10 dx Maternity_Only O80\n", "line 2"),
         ("icd10 dx Elderly_Only: Z00\n", "unknown edit type"),
-        ("icd11 dx Male_Only: C61\n", "unknown code system"),
+        ("icd/11 dx Male_Only: C61\n", "unknown code system"),
         ("icd10 dx Male_Only: C63-C60\n", "backwards"),
     ],
 )

@@ -212,11 +212,11 @@ def test_unparsable_date(tables: tuple[Path, Path], capsys: pytest.CaptureFixtur
 def test_unknown_code_system(tables: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     codes, _ = tables
     text = codes.read_text().replace("when\n", "when,system\n").replace("01\n", "01,ICD-10\n")
-    codes.write_text(text.replace("02-02\n", "02-02,read2\n"))
+    codes.write_text(text.replace("02-02\n", "02-02,read 2\n"))
     columns = [c for c in _COLUMNS if c not in ("--fixed-system", "icd10")]
     assert _load_table(tables, columns=columns) == 2
     err = _one_line_error(capsys)
-    assert f"{codes}: column 'system': unknown code system 'read2' (data row 4" in err
+    assert f"{codes}: column 'system': unknown code system 'read 2' (data row 4" in err
     assert main(["data", "simulate", "--patients", "5", "--system", "snomed", "--out", "x"]) == 2
 
 

@@ -46,7 +46,7 @@ def test_from_records_builds_csr_arrays(cohort: Cohort) -> None:
 def test_records_round_trip(cohort: Cohort) -> None:
     again = Cohort.from_records(cohort.to_records())
     assert again.equals(cohort)
-    assert cohort.to_records()[2]["visits"][0][1] == ("4019", "icd9", "dx")
+    assert cohort.to_records()[2]["visits"][0][1] == ("4019", "ICD9CM", "dx")
 
 
 def test_select_keeps_given_order(cohort: Cohort) -> None:
@@ -204,8 +204,8 @@ def test_describe_hand_computed(cohort: Cohort, monkeypatch: pytest.MonkeyPatch)
     assert s.one_visit_share == 0.5
     assert s.age.mean == pytest.approx(36.625) and s.age_min == 0.0 and s.age.max == 71.0
     assert s.sex == {"F": 2, "M": 2}
-    assert s.systems == {"icd9": 1, "icd10": 9}
-    assert s.kinds == {"dx": 9, "px": 1}
+    assert s.systems == {"ICD9CM": 1, "ICD10CM": 8, "ICD10PCS": 1}
+    assert s.kinds == {"dx": 9, "px": 1, "rx": 0, "lab": 0, "other": 0}
     assert [(t.code, t.count) for t in s.top_codes] == [
         ("I10", 2),
         ("J45", 2),
@@ -217,7 +217,7 @@ def test_describe_hand_computed(cohort: Cohort, monkeypatch: pytest.MonkeyPatch)
         ("4019", 1),
     ]
     assert s.top_codes[0].share == 0.2
-    assert s.top_codes[6].kind == "px" and s.top_codes[7].system == "icd9"
+    assert s.top_codes[6].kind == "px" and s.top_codes[7].system == "ICD9CM"
     assert CohortSummary.model_validate_json(s.model_dump_json()) == s
     console = Console(record=True, width=120)
     s.print(console)

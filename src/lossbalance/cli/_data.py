@@ -1,4 +1,4 @@
-"""CLI commands: ``lossbalance data simulate | load | describe | split``.
+"""CLI commands: ``lossbalance data simulate | load | describe | split | export``.
 
 A thin layer over :mod:`lossbalance.data`; every file goes out through
 :meth:`Cohort.save` or :func:`write_text_atomic` (nothing half-written), and every
@@ -21,7 +21,7 @@ from lossbalance._atomic import check_output_path, write_text_atomic
 from lossbalance._errors import LossbalanceError
 
 if TYPE_CHECKING:
-    from lossbalance.data import Cohort, LoadOptions, TableColumns
+    from lossbalance.data import Cohort, LoadOptions, MedsOptions, TableColumns
 
 data_app = typer.Typer(
     name="data",
@@ -30,17 +30,34 @@ data_app = typer.Typer(
 )
 load_app = typer.Typer(
     name="load",
-    help="Load real EHR data (MIMIC-III, MIMIC-IV or a generic table) as a cohort file.",
+    help="Load real EHR data (MIMIC-III, MIMIC-IV, MEDS or a generic table) as a cohort file.",
     no_args_is_help=True,
 )
 data_app.add_typer(load_app)
 
 
 class System(StrEnum):
-    """Code systems on the command line."""
+    """Code systems the simulator writes."""
 
     icd9 = "icd9"
     icd10 = "icd10"
+
+
+class ExportFormat(StrEnum):
+    """Formats of ``data export`` and ``generate --format``."""
+
+    meds = "meds"
+    csv = "csv"
+    parquet = "parquet"
+    npz = "npz"
+
+
+class VisitMode(StrEnum):
+    """How MEDS events group into visits."""
+
+    timestamp = "timestamp"
+    day = "day"
+    code = "code"
 
 
 def _console() -> Console:
@@ -53,7 +70,8 @@ def _options(
     min_visits: int,
     max_codes: int | None,
     keep_duplicates: bool,
-    system: System | None,
+    system: list[str] | None,
+    kinds: list[str] | None = None,
 ) -> LoadOptions:
     from lossbalance.data import LoadOptions
 
@@ -64,12 +82,19 @@ def _options(
         "max_codes_per_visit": max_codes,
         "keep_duplicates": keep_duplicates,
     }
-    if system is not None:
-        fields["systems"] = (system.value,)
+    if system:
+        fields["systems"] = tuple(_split_list(system))
+    if kinds:
+        fields["kinds"] = tuple(_split_list(kinds))
     try:
         return LoadOptions.model_validate(fields)
     except ValidationError as exc:
         raise LossbalanceError(_first_error("options", exc)) from None
+
+
+def _split_list(values: list[str]) -> list[str]:
+    """Repeated and comma-separated values, flattened (``--kind dx,px --kind lab``)."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
 def _first_error(what: str, exc: ValidationError) -> str:
@@ -112,7 +137,17 @@ _MAX_CODES = typer.Option(
     None, "--max-codes-per-visit", help="Keep the first N codes of each visit."
 )
 _KEEP_DUPS = typer.Option(False, "--keep-duplicates", help="Keep codes repeated within a visit.")
-_SYSTEM = typer.Option(None, "--system", help="Keep one code system only.")
+_SYSTEM = typer.Option(
+    [],
+    "--system",
+    help="Keep these vocabularies only (repeat or comma-separate: ICD10CM, SNOMED, ...; "
+    "icd9/icd10 name both ICD vocabularies of a version).",
+)
+_KINDS = typer.Option(
+    [],
+    "--kind",
+    help="Keep these code kinds (dx, px, rx, lab, other; repeat or comma-separate).",
+)
 _OUT = typer.Option(None, "--out", help="Cohort file to write (.npz).")
 
 
@@ -146,7 +181,7 @@ def _mimic_command(name: str, loader: str, path_help: str, doc: str) -> Callable
         min_visits: int = _MIN_VISITS,
         max_codes: int | None = _MAX_CODES,
         keep_duplicates: bool = _KEEP_DUPS,
-        system: System | None = _SYSTEM,
+        system: list[str] = _SYSTEM,
         out: Path | None = _OUT,
     ) -> None:
         from lossbalance import data
@@ -174,7 +209,7 @@ load_mimic4_cmd = _mimic_command(
 )
 
 
-def _table_columns(pairs: list[str], fixed_system: System | None) -> TableColumns:
+def _table_columns(pairs: list[str], fixed_system: str | None) -> TableColumns:
     from lossbalance.data import TableColumns
 
     fields: dict[str, str | None] = {}
@@ -188,7 +223,10 @@ def _table_columns(pairs: list[str], fixed_system: System | None) -> TableColumn
             raise LossbalanceError(f"--column: unknown field {name!r} (fields: {known})")
         fields[name] = value.strip() or None
     if fixed_system is not None:
-        fields["fixed_system"] = fixed_system.value
+        from lossbalance.data import vocabulary_name
+
+        vocabulary_name(fixed_system)  # one line naming a bad name
+        fields["fixed_system"] = fixed_system
     try:
         return TableColumns.model_validate(fields)
     except ValidationError as exc:
@@ -206,38 +244,161 @@ def load_table_cmd(
         "column). Fields: patient_id, visit_id, visit_date, code, system, kind, seq, "
         "sex, birth_date, age.",
     ),
-    fixed_system: System | None = typer.Option(
-        None, "--fixed-system", help="Every code of the file is in this system."
+    fixed_system: str | None = typer.Option(
+        None,
+        "--fixed-system",
+        help="Every code of the file is in this vocabulary (ICD10CM, SNOMED, icd9...).",
     ),
     procedures: bool = _PROCEDURES,
     truncate: bool = _TRUNCATE,
     min_visits: int = _MIN_VISITS,
     max_codes: int | None = _MAX_CODES,
     keep_duplicates: bool = _KEEP_DUPS,
-    system: System | None = _SYSTEM,
+    system: list[str] = _SYSTEM,
+    kinds: list[str] = _KINDS,
     out: Path | None = _OUT,
 ) -> None:
     """Load a generic long codes table plus a patients table."""
     from lossbalance.data import load_table
 
     columns = _table_columns(column, fixed_system)
-    options = _options(procedures, truncate, min_visits, max_codes, keep_duplicates, system)
+    options = _options(procedures, truncate, min_visits, max_codes, keep_duplicates, system, kinds)
     _load(lambda: load_table(codes, patients, columns, options), f"{codes} + {patients}", out)
+
+
+def _meds_options(
+    visits: VisitMode, visit_code: list[str], sex_code: list[str], birth_code: str, sep: str
+) -> MedsOptions:
+    from lossbalance.data import MedsOptions
+
+    fields: dict[str, object] = {"visits": visits.value, "birth_code": birth_code}
+    fields["separator"] = sep
+    if visit_code:
+        fields["visit_codes"] = tuple(_split_list(visit_code))
+    if sex_code:
+        pairs: dict[str, str] = {}
+        for pair in _split_list(sex_code):
+            code, eq, sex = pair.rpartition("=")
+            if not eq or not code:
+                raise LossbalanceError(f"--sex-code: expected CODE=F or CODE=M, got {pair!r}")
+            pairs[code] = sex.strip().upper()
+        fields["sex_codes"] = pairs
+    try:
+        return MedsOptions.model_validate(fields)
+    except ValidationError as exc:
+        raise LossbalanceError(_first_error("MEDS options", exc)) from None
+
+
+_VISITS = typer.Option(
+    VisitMode.timestamp,
+    "--visits",
+    help="One visit per distinct event timestamp, per day, or per visit-start code.",
+)
+_VISIT_CODE = typer.Option(
+    [], "--visit-code", help="Visit-start code(s) for --visits code (default HOSPITAL_ADMISSION)."
+)
+_SEX_CODE = typer.Option(
+    [],
+    "--sex-code",
+    help="CODE=F or CODE=M: static codes that give the sex (default GENDER//F, SEX//M, ...).",
+)
+_BIRTH = typer.Option("MEDS_BIRTH", "--birth-code", help="The code whose time is the birth.")
+_SEP = typer.Option("//", "--separator", help="Between a code's vocabulary and its text.")
+
+
+@load_app.command("meds")
+def load_meds_cmd(
+    path: Path = typer.Argument(..., help="MEDS dataset folder (data/**/*.parquet, metadata/)."),
+    kinds: list[str] = _KINDS,
+    system: list[str] = _SYSTEM,
+    visits: VisitMode = _VISITS,
+    visit_code: list[str] = _VISIT_CODE,
+    sex_code: list[str] = _SEX_CODE,
+    birth_code: str = _BIRTH,
+    separator: str = _SEP,
+    truncate: bool = _TRUNCATE,
+    min_visits: int = _MIN_VISITS,
+    max_codes: int | None = _MAX_CODES,
+    keep_duplicates: bool = _KEEP_DUPS,
+    out: Path | None = _OUT,
+) -> None:
+    """Load a MEDS dataset (codes VOCAB//code; default: diagnoses and procedures of any
+    vocabulary; splits from metadata/subject_splits.parquet)."""
+    from lossbalance.data import load_meds
+
+    options = _options(False, truncate, min_visits, max_codes, keep_duplicates, system, kinds)
+    mopts = _meds_options(visits, visit_code, sex_code, birth_code, separator)
+    _load(lambda: load_meds(path, options, mopts), str(path), out)
+
+
+def read_cohort(path: Path) -> Cohort:
+    """A cohort file (.npz), or a MEDS folder read with the default options."""
+    from lossbalance.data import Cohort, load_meds
+
+    if path.is_dir():
+        return load_meds(path)
+    return Cohort.load(path)
+
+
+def write_cohort(
+    cohort: Cohort, out: Path, fmt: ExportFormat, generator: dict[str, object] | None = None
+) -> None:
+    """Write ``cohort`` to ``out`` as ``fmt`` (MEDS folder, long CSV/Parquet, or .npz)."""
+    from lossbalance.data import write_long, write_meds
+
+    if fmt is ExportFormat.meds:
+        write_meds(cohort, out, generator=generator)
+    elif fmt is ExportFormat.npz:
+        cohort.save(out)
+    else:
+        if out.suffix.lower() != f".{fmt.value}":
+            raise LossbalanceError(f"{out}: a {fmt.value} export needs the .{fmt.value} suffix")
+        write_long(cohort, out)
+
+
+def check_export_target(out: Path, fmt: ExportFormat) -> None:
+    """Fail before any work when ``out`` cannot be written as ``fmt``."""
+    check_output_path(out)
+    if fmt is ExportFormat.meds:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise LossbalanceError(f"{out}: already exists (give a new or empty folder)")
+    elif fmt is not ExportFormat.npz and out.suffix.lower() != f".{fmt.value}":
+        raise LossbalanceError(f"{out}: a {fmt.value} export needs the .{fmt.value} suffix")
+
+
+@data_app.command("export")
+def export_cmd(
+    file: Path = typer.Argument(..., help="Cohort file (.npz) or MEDS folder."),
+    out: Path = typer.Argument(..., help="Output: a MEDS folder, or a .csv/.parquet file."),
+    fmt: ExportFormat = typer.Option(
+        ExportFormat.meds,
+        "--format",
+        help="meds (a MEDS dataset folder), csv or parquet (one row per code: patient, "
+        "visit, time, code, vocabulary, kind, age, sex).",
+    ),
+) -> None:
+    """Export a cohort as a MEDS dataset or a long CSV/Parquet table."""
+    check_export_target(out, fmt)
+    cohort = read_cohort(file)
+    write_cohort(cohort, out, fmt, generator={"source": str(file)})
+    _console().print(
+        f"wrote {cohort.n_patients:,} patients, {cohort.n_codes:,} codes to {out} ({fmt.value})"
+    )
 
 
 @data_app.command("describe")
 def describe_cmd(
-    file: Path = typer.Argument(..., help="Cohort file (.npz)."),
+    file: Path = typer.Argument(..., help="Cohort file (.npz) or MEDS folder."),
     json_out: Path | None = typer.Option(
         None, "--json", help="Also write the summary as JSON here."
     ),
 ) -> None:
     """Describe a cohort: sizes, distributions, age/sex and code mix, top codes."""
-    from lossbalance.data import Cohort, describe
+    from lossbalance.data import describe
 
     if json_out is not None:
         check_output_path(json_out)
-    summary = describe(Cohort.load(file))
+    summary = describe(read_cohort(file))
     console = _console()
     console.print(f"[bold]{file}[/]")
     summary.print(console)

@@ -36,7 +36,11 @@ def evaluate_command(
         5000, "--memorization-sample", help="Most query patients of a nearest-neighbour search."
     ),
     rules: Path | None = typer.Option(
-        None, "--rules", help="MCE-format age/sex edit table (TSV) instead of the built-in one."
+        None,
+        "--rules",
+        help="Age/sex rules: a user rule table (CSV/YAML: vocabulary, code or prefix*, "
+        "min_age, max_age, sex), added to the built-in ICD tables, or an MCE-format TSV "
+        "that replaces them.",
     ),
     no_floor: bool = typer.Option(False, "--no-floor", help="Skip the floor."),
     no_memorization: bool = typer.Option(
@@ -58,14 +62,14 @@ def evaluate_command(
         raise LossbalanceError("missing GENERATED: lossbalance evaluate GENERATED --reference REF")
     if reference is None:
         raise LossbalanceError("--reference: give the reference split F (tuning or held_out)")
-    from lossbalance.clinical import load_mce_rules
+    from lossbalance.clinical import load_rules
     from lossbalance.data import Cohort
     from lossbalance.metrics import evaluate, load_targets
 
     if json_out is not None:
         check_output_path(json_out)
     goals = load_targets(targets) if targets is not None else []
-    rule_set = load_mce_rules(rules) if rules is not None else None
+    rule_set = load_rules(rules) if rules is not None else None
     g = Cohort.load(generated)
     f = Cohort.load(reference)
     t = Cohort.load(train) if train is not None else None

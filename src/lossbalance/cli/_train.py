@@ -47,7 +47,14 @@ def generate(
         ..., help="A checkpoint written by `train` (last.pt, best.pt)."
     ),
     patients: int = typer.Option(..., "--patients", "-n", min=1, help="Patients to generate."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output cohort file (.npz)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Output: a cohort file (.npz), a MEDS folder, or .csv/.parquet."
+    ),
+    fmt: str = typer.Option(
+        "npz",
+        "--format",
+        help="npz (cohort file), meds (a MEDS dataset folder), csv or parquet (one row per code).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Sampling seed."),
     temperature: float = typer.Option(1.0, "--temperature", help="Softmax temperature."),
     top_k: int = typer.Option(0, "--top-k", help="Keep the k most likely tokens (0: off)."),
@@ -63,12 +70,20 @@ def generate(
 
     from lossbalance._atomic import check_output_path
     from lossbalance._errors import LossbalanceError
+    from lossbalance.cli._data import ExportFormat, check_export_target, write_cohort
     from lossbalance.model import SamplingConfig
     from lossbalance.model import generate as sample
     from lossbalance.training import load_generator
     from lossbalance.training._run import validation_message
 
+    try:
+        export = ExportFormat(fmt)
+    except ValueError:
+        raise LossbalanceError(
+            f"--format: expected one of {', '.join(f.value for f in ExportFormat)}, got {fmt!r}"
+        ) from None
     check_output_path(out)
+    check_export_target(out, export)
     try:
         sampling = SamplingConfig(
             temperature=temperature,
@@ -82,7 +97,18 @@ def generate(
         raise LossbalanceError(f"--device: expected auto, cpu or cuda, got {device!r}")
     model, demo = load_generator(checkpoint, device)
     cohort = sample(model, patients, reference=demo, sampling=sampling, seed=seed)
-    cohort.save(out)
+    write_cohort(
+        cohort,
+        out,
+        export,
+        generator={
+            "checkpoint": str(checkpoint),
+            "seed": seed,
+            "temperature": temperature,
+            "top_k": top_k,
+            "top_p": top_p,
+        },
+    )
     Console().print(
         f"wrote {cohort.n_patients} patients, {cohort.n_visits} visits, {cohort.n_codes} codes "
         f"to {out}",

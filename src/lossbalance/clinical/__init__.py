@@ -9,6 +9,7 @@ from lossbalance.clinical._edits import (
     cohort_conflicts,
 )
 from lossbalance.clinical._rules import RuleSet, code_descriptions, default_rules, load_mce_rules
+from lossbalance.clinical._user_rules import UserRule, load_rules, load_user_rules
 
 __all__ = [
     "AGE_MAX",
@@ -17,8 +18,11 @@ __all__ = [
     "CodeConflicts",
     "CodeEdits",
     "RuleSet",
+    "UserRule",
     "code_descriptions",
     "cohort_conflicts",
     "default_rules",
     "load_mce_rules",
+    "load_rules",
+    "load_user_rules",
 ]

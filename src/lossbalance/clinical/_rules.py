@@ -22,9 +22,10 @@ whole-category patterns when given a code dictionary (see ``docs/clinical-rules.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +33,10 @@ import numpy.typing as npt
 from lossbalance._errors import LossbalanceError
 from lossbalance.clinical._edits import AGE_MAX, AGE_MIN, SEX_ANY, CodeEdits
 from lossbalance.data import CodeTable, kind_index, system_index
+from lossbalance.data._cohort import procedure_vocabularies
+
+if TYPE_CHECKING:
+    from lossbalance.clinical._user_rules import UserRule
 
 AGE_EDITS: dict[str, tuple[int, int]] = {
     "Newborn_Only": (0, 0),
@@ -140,16 +145,29 @@ class RuleSet:
         source: where the rules came from (shown in messages and reports).
     """
 
-    def __init__(self, rules: Mapping[RuleKey, CodePatterns], source: str = "rules") -> None:
+    def __init__(
+        self,
+        rules: Mapping[RuleKey, CodePatterns],
+        source: str = "rules",
+        user_rules: Sequence[UserRule] = (),
+    ) -> None:
         for _, _, edit in rules:
             if edit not in EDIT_TYPES:
                 raise LossbalanceError(f"{source}: unknown edit type {edit!r}")
         self.rules: dict[RuleKey, CodePatterns] = dict(rules)
+        self.user_rules: list[UserRule] = list(user_rules)
         self.source = source
 
     def __repr__(self) -> str:
         n = sum(len(p) for p in self.rules.values())
-        return f"RuleSet(source={self.source!r}, rules={len(self.rules)}, patterns={n})"
+        return (
+            f"RuleSet(source={self.source!r}, rules={len(self.rules)}, patterns={n}, "
+            f"user_rules={len(self.user_rules)})"
+        )
+
+    def with_user_rules(self, rules: Sequence[UserRule], source: str) -> RuleSet:
+        """These rules plus user ``rules`` (both apply; a code gets the narrowest range)."""
+        return RuleSet(self.rules, f"{self.source} + {source}", [*self.user_rules, *rules])
 
     @classmethod
     def from_text(cls, text: str, source: str = "rules") -> RuleSet:
@@ -177,7 +195,8 @@ class RuleSet:
                 raise LossbalanceError(
                     f"{source}: line {lineno}: expected '<system> <kind> <edit>: <patterns>'"
                 )
-            key = (system_index(parts[0]), kind_index(parts[1]), parts[2])
+            kind = kind_index(parts[1])
+            key = (system_index(parts[0], kind), kind, parts[2])
             if key[2] not in EDIT_TYPES:
                 raise LossbalanceError(f"{source}: line {lineno}: unknown edit type {parts[2]!r}")
             rules.setdefault(key, []).extend(body.split())
@@ -215,6 +234,16 @@ class RuleSet:
             max_age[m] = np.minimum(max_age[m], hi)
         for edit, sex in SEX_EDITS.items():
             sex_only[masks[edit]] = sex
+        user_hit = np.zeros(n, dtype=bool)
+        if self.user_rules:
+            names = normalize_codes(table.names)
+            for rule in self.user_rules:
+                m = rule.match(table, names)
+                min_age[m] = np.maximum(min_age[m], rule.min_age)
+                max_age[m] = np.minimum(max_age[m], rule.max_age)
+                if rule.sex is not None:
+                    sex_only[m] = rule.sex
+                user_hit |= m
         # Name the edits: one bit per edit type, then one string per distinct bit pattern.
         bits = np.zeros(n, dtype=np.int64)
         for i, edit in enumerate(EDIT_TYPES):
@@ -226,6 +255,11 @@ class RuleSet:
             dtype=np.str_,
         )
         edit_type = labels[inverse] if n else np.array([], dtype=np.str_)
+        if user_hit.any():
+            plus = np.where(edit_type[user_hit] == "", "", np.char.add(edit_type[user_hit], "+"))
+            edit_type = edit_type.astype(object)
+            edit_type[user_hit] = np.char.add(plus, "User_Rule")
+            edit_type = edit_type.astype(np.str_)
         return CodeEdits(min_age=min_age, max_age=max_age, sex_only=sex_only, edit_type=edit_type)
 
 
@@ -287,8 +321,10 @@ def load_mce_rules(path: str | os.PathLike[str], dictionary: CodeTable | None = 
     codes = normalize_codes(frame["ICD_Code"].to_numpy(dtype=str))
     if np.any(np.char.str_len(codes) == 0):
         raise LossbalanceError(f"{src}: column ICD_Code: empty code")
-    system = np.where(versions.to_numpy() == "9", 0, 1)
-    kind = np.where(types.to_numpy() == "D", 0, 1)
+    kind = np.where(types.to_numpy() == "D", 0, 1).astype(np.uint8)
+    system = procedure_vocabularies(
+        np.where(versions.to_numpy() == "9", 0, 1).astype(np.uint8), kind
+    )
     edits = frame["MCE_Edit_Type"].str.strip().to_numpy(dtype=str)
     rules: dict[RuleKey, CodePatterns] = {}
     for s, k, e in sorted(set(zip(system.tolist(), kind.tolist(), edits.tolist(), strict=True))):

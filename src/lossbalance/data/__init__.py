@@ -13,8 +13,12 @@ from lossbalance.data._cohort import (
     offsets_from_lengths,
     split_counts,
     system_index,
+    system_name,
+    vocabularies,
+    vocabulary_name,
 )
 from lossbalance.data._describe import CohortSummary, Distribution, TopCode, describe
+from lossbalance.data._meds import MedsOptions, load_meds, write_long, write_meds
 from lossbalance.data._mimic3 import load_mimic3
 from lossbalance.data._mimic4 import load_mimic4
 from lossbalance.data._options import AGE_OVER_89, LoadOptions
@@ -34,11 +38,13 @@ __all__ = [
     "CohortSummary",
     "Distribution",
     "LoadOptions",
+    "MedsOptions",
     "TableColumns",
     "TopCode",
     "concat_ranges",
     "describe",
     "kind_index",
+    "load_meds",
     "load_mimic3",
     "load_mimic4",
     "load_table",
@@ -51,4 +57,9 @@ __all__ = [
     "split_cohort",
     "split_counts",
     "system_index",
+    "system_name",
+    "vocabularies",
+    "vocabulary_name",
+    "write_long",
+    "write_meds",
 ]

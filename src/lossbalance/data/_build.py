@@ -9,29 +9,65 @@ builds the CSR arrays.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from lossbalance._errors import LossbalanceError
-from lossbalance.data._cohort import KINDS, SYSTEMS, CodeTable, Cohort, offsets_from_lengths
+from lossbalance.data._cohort import (
+    KINDS,
+    SYSTEMS,
+    CodeTable,
+    Cohort,
+    offsets_from_lengths,
+    procedure_vocabularies,
+    system_index,
+    system_name,
+)
 from lossbalance.data._options import LoadOptions
 
-_SYSTEM_ALIASES = {"icd9": 0, "9": 0, "icd10": 1, "10": 1}
+_SYSTEM_ALIASES = {
+    "icd9": "icd9",
+    "9": "icd9",
+    "icd9cm": "ICD9CM",
+    "icd9proc": "ICD9PROC",
+    "icd10": "icd10",
+    "10": "icd10",
+    "icd10cm": "ICD10CM",
+    "icd10pcs": "ICD10PCS",
+}
+"""Code-system spellings (lower case, without ``-``, ``_``, ``.`` and blanks) of the ICD
+vocabularies; ``icd9``/``icd10`` are resolved by the row's kind. Any other name is a
+vocabulary of its own (:func:`lossbalance.data.vocabulary_name`)."""
 _KIND_ALIASES = {
     "dx": 0,
     "d": 0,
     "diagnosis": 0,
     "diagnoses": 0,
     "diag": 0,
+    "condition": 0,
+    "conditions": 0,
     "px": 1,
     "p": 1,
     "procedure": 1,
     "procedures": 1,
     "proc": 1,
+    "rx": 2,
+    "drug": 2,
+    "drugs": 2,
+    "medication": 2,
+    "medications": 2,
+    "lab": 3,
+    "labs": 3,
+    "laboratory": 3,
+    "measurement": 3,
+    "measurements": 3,
+    "other": 4,
 }
 _SEX_ALIASES = {"f": 0, "female": 0, "w": 0, "woman": 0, "m": 1, "male": 1, "man": 1}
 
@@ -48,7 +84,7 @@ class Events:
         seq: sort key of the code within its visit (NaN sorts last; ties keep row order).
         code: row of each occurrence's code in ``code_names`` (-1: no code).
         code_names: code texts (no dots, upper case), as made by :func:`normalise_codes`.
-        system: index into SYSTEMS (uint8).
+        system: vocabulary index (:func:`lossbalance.data.system_index`, uint8).
         kind: index into KINDS (uint8).
     """
 
@@ -57,10 +93,15 @@ class Events:
     visit_order: npt.NDArray[np.float64]
     visit_age: npt.NDArray[np.float64]
     seq: npt.NDArray[np.float64]
-    code: npt.NDArray[np.int64]
+    code: npt.NDArray[np.signedinteger[Any]]
     code_names: npt.NDArray[np.str_]
     system: npt.NDArray[np.uint8]
     kind: npt.NDArray[np.uint8]
+    code_system: npt.NDArray[np.uint8] | None = None
+    """Optional: the vocabulary of each row of ``code_names`` when every occurrence of a
+    code text has the same vocabulary and kind (MEDS): distinct codes are then found on
+    ``code_names`` alone, with no hashing per occurrence."""
+    code_kind: npt.NDArray[np.uint8] | None = None
 
 
 def _factorize(values: pd.Series) -> tuple[npt.NDArray[np.int64], pd.Series]:
@@ -105,14 +146,18 @@ def _lookup(
 ) -> npt.NDArray[np.uint8]:
     inverse, uniq = _factorize(values)
     text = uniq.str.strip().str.lower().str.replace(r"[-_ .]", "", regex=True)
-    if what == "code system":
-        text = text.str.replace(r"(cm|pcs)$", "", regex=True)
     # one more slot at the end for missing values (factorize gives them -1)
     mapped = np.array(
         [aliases.get(u, 255) for u in text.fillna("").tolist()] + [255], dtype=np.int64
     )
     inverse = np.where(inverse < 0, len(mapped) - 1, inverse)
-    bad = mapped[inverse] == 255
+    _raise_bad(mapped[inverse] == 255, values, path, column, what, allowed)
+    return mapped[inverse].astype(np.uint8)
+
+
+def _raise_bad(
+    bad: npt.NDArray[np.bool_], values: pd.Series, path: Path, column: str, what: str, allowed: str
+) -> None:
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raw = values.iloc[first]
@@ -121,17 +166,42 @@ def _lookup(
             f"{path}: column {column!r}: unknown {what} {shown} "
             f"(data row {first + 1}; expected {allowed})"
         )
-    return mapped[inverse].astype(np.uint8)
 
 
 def parse_systems(values: pd.Series, path: Path, column: str) -> npt.NDArray[np.uint8]:
-    """Code systems (``icd9``/``icd10``, ``9``/``10``, ``ICD-10-CM``...) as SYSTEMS indices."""
-    return _lookup(values, _SYSTEM_ALIASES, path, column, "code system", "icd9 or icd10")
+    """Vocabularies as indices of :func:`lossbalance.data.system_index`.
+
+    ICD spellings (``icd9``/``icd10``, ``9``/``10``, ``ICD-10-CM``, ``ICD10PCS``...) map to
+    the built-in vocabularies (``icd9``/``icd10`` rows of kind ``px`` become ICD9PROC/
+    ICD10PCS in the code table); any other name of letters, digits, ``_`` and ``-`` (``SNOMED``,
+    ``LOINC``, ``RxNorm``...) is a vocabulary of its own. Work runs on distinct values.
+    """
+    inverse, uniq = _factorize(values)
+    squeezed = uniq.str.strip().str.lower().str.replace(r"[-_ .]", "", regex=True).fillna("")
+    raw = uniq.str.strip().fillna("").tolist()
+    index = np.full(len(raw) + 1, 255, dtype=np.int64)
+    for i, (sq, name) in enumerate(zip(squeezed.tolist(), raw, strict=True)):
+        if not name:
+            continue
+        with contextlib.suppress(LossbalanceError):
+            index[i] = system_index(_SYSTEM_ALIASES.get(sq, name))
+    inverse = np.where(inverse < 0, len(index) - 1, inverse)
+    out = index[inverse]
+    _raise_bad(
+        out == 255,
+        values,
+        path,
+        column,
+        "code system",
+        "a vocabulary name of letters, digits, _ and - such as ICD10CM, icd9, SNOMED",
+    )
+    return out.astype(np.uint8)
 
 
 def parse_kinds(values: pd.Series, path: Path, column: str) -> npt.NDArray[np.uint8]:
-    """Code kinds (``dx``/``px``, ``diagnosis``/``procedure``) as KINDS indices."""
-    return _lookup(values, _KIND_ALIASES, path, column, "code kind", "dx or px")
+    """Code kinds (``dx``/``px``/``rx``/``lab``/``other``, ``diagnosis``/``procedure``/
+    ``drug``/``measurement``...) as KINDS indices."""
+    return _lookup(values, _KIND_ALIASES, path, column, "code kind", "dx, px, rx, lab or other")
 
 
 def parse_sexes(values: pd.Series, path: Path, column: str) -> npt.NDArray[np.uint8]:
@@ -142,26 +212,27 @@ def parse_sexes(values: pd.Series, path: Path, column: str) -> npt.NDArray[np.ui
 def truncate_codes(
     names: npt.NDArray[np.str_], systems: npt.NDArray[np.uint8], kinds: npt.NDArray[np.uint8]
 ) -> npt.NDArray[np.str_]:
-    """Category-level codes.
+    """Category-level codes (ICD vocabularies only; other vocabularies are unchanged).
 
     ICD-9-CM diagnoses: 3 digits, E-codes 4 characters (``E880``), V-codes 3 (``V10``);
-    ICD-10-CM diagnoses: 3 characters; ICD-9-CM procedures: 2 digits; ICD-10-PCS
-    procedures: 3 characters (section, body system, root operation).
+    ICD-10-CM diagnoses: 3 characters; ICD-9-CM procedures (ICD9PROC): 2 digits;
+    ICD-10-PCS procedures: 3 characters (section, body system, root operation).
     """
     out = pd.Series(names, dtype="string")
-    icd9, dx = systems == SYSTEMS.index("icd9"), kinds == KINDS.index("dx")
-    short = out.str.slice(0, 3)
+    icd9cm, icd10cm = systems == SYSTEMS.index("ICD9CM"), systems == SYSTEMS.index("ICD10CM")
+    icd9proc, icd10pcs = systems == SYSTEMS.index("ICD9PROC"), systems == SYSTEMS.index("ICD10PCS")
     is_e = out.str.startswith("E").to_numpy(dtype=bool, na_value=False)
-    result = short.copy()
-    e_rows = icd9 & dx & is_e
+    result = out.copy()
+    three = (icd9cm & ~is_e) | icd10cm | icd10pcs
+    result[three] = out[three].str.slice(0, 3)
+    e_rows = icd9cm & is_e
     result[e_rows] = out[e_rows].str.slice(0, 4)
-    px9 = icd9 & ~dx
-    result[px9] = out[px9].str.slice(0, 2)
+    result[icd9proc] = out[icd9proc].str.slice(0, 2)
     return result.to_numpy(dtype=str)
 
 
 def _intern(
-    code: npt.NDArray[np.int64],
+    code: npt.NDArray[np.signedinteger[Any]],
     names: npt.NDArray[np.str_],
     system: npt.NDArray[np.uint8],
     kind: npt.NDArray[np.uint8],
@@ -171,15 +242,35 @@ def _intern(
     ``code`` indexes ``names`` (which may repeat a text); hashing, no sort.
     """
     name_id, distinct = pd.factorize(pd.Series(names, dtype=object))
-    key = np.asarray(name_id, dtype=np.int64)[code] * 4 + system.astype(np.int64) * 2 + kind
+    n_kinds = len(KINDS)
+    key = (np.asarray(name_id, dtype=np.int64)[code] * 256 + system.astype(np.int64)) * n_kinds
+    key += kind
     inverse, rows = pd.factorize(key)
     rows = np.asarray(rows, dtype=np.int64)
     table = CodeTable(
-        np.asarray(distinct, dtype=str)[rows // 4],
-        ((rows // 2) % 2).astype(np.uint8),
-        (rows % 2).astype(np.uint8),
+        np.asarray(distinct, dtype=str)[rows // (256 * n_kinds)],
+        ((rows // n_kinds) % 256).astype(np.uint8),
+        (rows % n_kinds).astype(np.uint8),
     )
     return table, np.asarray(inverse, dtype=np.int64)
+
+
+def _in_order(keys: tuple[npt.NDArray[Any], ...]) -> bool:
+    """Whether rows already sort by ``keys`` (most significant first; no NaN anywhere)."""
+    n = len(keys[0])
+    if n < 2:
+        return True
+    undecided = np.ones(n - 1, dtype=bool)
+    for k in keys:
+        if k.dtype.kind == "f" and np.isnan(k).any():
+            return False
+        a, b = k[:-1], k[1:]
+        if (undecided & (b < a)).any():
+            return False
+        undecided &= b == a
+        if not undecided.any():
+            break
+    return True
 
 
 def build_cohort(
@@ -188,8 +279,12 @@ def build_cohort(
     sex: npt.NDArray[np.uint8],
     options: LoadOptions,
     source: str,
+    default_kinds: tuple[str, ...] | None = None,
 ) -> Cohort:
     """Apply ``options`` to ``events`` and build the cohort.
+
+    ``default_kinds`` are the kinds kept when ``options.kinds`` is None (None: the
+    options' own default, diagnoses plus procedures with ``include_procedures``).
 
     Patients keep the order of ``patient_ids``; visits are ordered by ``visit_order``
     (ties by visit key); codes by ``seq`` (ties by source row). A patient's age is
@@ -201,51 +296,88 @@ def build_cohort(
     if n == 0:
         raise LossbalanceError(f"{source}: no code occurrences found")
 
-    # 1. kinds and systems
-    keep = np.ones(n, dtype=bool)
-    if not options.include_procedures:
-        keep &= events.kind == KINDS.index("dx")
-        if not keep.any():
-            raise LossbalanceError(
-                f"{source}: empty cohort after include_procedures=False (no diagnosis codes)"
-            )
-    wanted = np.array([SYSTEMS.index(s) for s in options.systems], dtype=np.uint8)
-    keep_sys = keep & np.isin(events.system, wanted)
-    if not keep_sys.any():
+    # 1. kinds and systems (ICD-CM rows of kind px are the procedure vocabularies)
+    events_system = procedure_vocabularies(events.system, events.kind)
+    kinds = options.kept_kinds(default_kinds)
+    keep = np.isin(events.kind, np.array([KINDS.index(k) for k in kinds], dtype=np.uint8))
+    if not keep.any():
         raise LossbalanceError(
-            f"{source}: empty cohort after systems={list(options.systems)} "
-            "(no codes of those systems)"
+            f"{source}: empty cohort after kinds={list(kinds)} (no codes of those kinds)"
         )
-    rows = np.flatnonzero(keep_sys)
-
-    rows = rows[events.code[rows] >= 0]
-    if rows.size == 0:
+    keep_sys = keep
+    if options.systems is not None:
+        wanted = np.array(sorted(options.system_indices()), dtype=np.uint8)
+        keep_sys = keep & np.isin(events_system, wanted)
+        if not keep_sys.any():
+            present = ", ".join(system_name(i) for i in np.unique(events_system[keep]).tolist())
+            raise LossbalanceError(
+                f"{source}: empty cohort after systems={list(options.systems)} "
+                f"(no codes of those systems; it has {present})"
+            )
+    keep_sys &= events.code >= 0
+    everything = bool(keep_sys.all())
+    rows = np.zeros(0, dtype=np.int64) if everything else np.flatnonzero(keep_sys)
+    del keep, keep_sys
+    if not everything and rows.size == 0:
         raise LossbalanceError(f"{source}: every code is missing")
-    system, kind = events.system[rows], events.kind[rows]
+
+    def take(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if everything else values[rows]
+
+    system, kind = take(events_system), take(events.kind)
 
     # 2. distinct codes, truncated if asked (on the distinct rows, not per occurrence)
-    table, code_row = _intern(events.code[rows], events.code_names, system, kind)
+    if events.code_system is not None and events.code_kind is not None:
+        by_name, name_row = _intern(
+            np.arange(len(events.code_names), dtype=np.int64),
+            events.code_names,
+            procedure_vocabularies(events.code_system, events.code_kind),
+            events.code_kind,
+        )
+        table, code_row = by_name, name_row[take(events.code)]
+    else:
+        table, code_row = _intern(take(events.code), events.code_names, system, kind)
     if options.truncate:
         short = truncate_codes(table.names, table.systems, table.kinds)
         table, remap = _intern(np.arange(len(short)), short, table.systems, table.kinds)
         code_row = remap[code_row]
 
     # 3. order: patient, visit time, visit key, position in visit, source row
-    patient = events.patient[rows]
-    visit = events.visit[rows]
-    vorder = np.nan_to_num(events.visit_order[rows], nan=np.inf)
-    seq = np.nan_to_num(events.seq[rows], nan=np.inf)
-    order = np.lexsort((rows, seq, visit, vorder, patient))
-    patient, visit, code_row = patient[order], visit[order], code_row[order]
-    age = events.visit_age[rows][order]
+    patient = take(events.patient)
+    visit = take(events.visit)
+    vorder = take(events.visit_order)
+    seq = take(events.seq)
+    age = take(events.visit_age)
+    if not _in_order((patient, vorder, visit, seq)):  # sources sorted already skip the sort
+        vorder = np.nan_to_num(vorder, nan=np.inf)
+        seq = np.nan_to_num(seq, nan=np.inf)
+        source_row = np.arange(n, dtype=np.int64) if everything else rows
+        order = np.lexsort((source_row, seq, visit, vorder, patient))
+        patient, visit, code_row, age = patient[order], visit[order], code_row[order], age[order]
+    new_visit = np.r_[True, (visit[1:] != visit[:-1]) | (patient[1:] != patient[:-1])]
 
-    # 4. repeated codes within a visit
-    if not options.keep_duplicates:
-        first = ~pd.DataFrame({"v": visit, "c": code_row}).duplicated().to_numpy()
-        patient, visit, code_row, age = patient[first], visit[first], code_row[first], age[first]
+    # 4. repeated codes within a visit: one int64 key (visit run, code) per occurrence; the
+    # keys ascend by visit, so a stable sort (timsort) only reorders within visits
+    if not options.keep_duplicates and len(code_row):
+        key = np.cumsum(new_visit, dtype=np.int64)
+        key *= np.int64(len(table))
+        key += code_row
+        by_key = np.argsort(key, kind="stable")
+        ordered = key[by_key]
+        del key
+        first = np.ones(len(ordered), dtype=bool)
+        first[by_key[1:][ordered[1:] == ordered[:-1]]] = False
+        del by_key, ordered
+        if not first.all():
+            patient, visit, code_row, age = (
+                patient[first],
+                visit[first],
+                code_row[first],
+                age[first],
+            )
+            new_visit = new_visit[first]
 
     # 5. first N codes of each visit
-    new_visit = np.r_[True, (visit[1:] != visit[:-1]) | (patient[1:] != patient[:-1])]
     if options.max_codes_per_visit is not None:
         starts = np.flatnonzero(new_visit)
         lengths = np.diff(np.r_[starts, len(visit)])

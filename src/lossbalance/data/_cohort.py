@@ -10,6 +10,8 @@ digits) never collide.
 from __future__ import annotations
 
 import os
+import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +23,13 @@ import numpy.typing as npt
 from lossbalance._atomic import atomic_path
 from lossbalance._errors import LossbalanceError
 
-SYSTEMS: tuple[str, ...] = ("icd9", "icd10")
-"""Code systems, indexed by the values of :attr:`CodeTable.systems`."""
-KINDS: tuple[str, ...] = ("dx", "px")
-"""Code kinds (diagnosis, procedure), indexed by the values of :attr:`CodeTable.kinds`."""
+SYSTEMS: tuple[str, ...] = ("ICD9CM", "ICD10CM", "ICD9PROC", "ICD10PCS")
+"""The built-in vocabularies (their MEDS/OMOP names), always indices 0-3 of
+:attr:`CodeTable.systems`. Vocabularies are open: any other name (``SNOMED``, ``LOINC``,
+``RxNorm``, ``ATC``, ``OMOP``...) is registered on first use by :func:`system_index` and
+gets the next index of this process (see :func:`vocabularies`); files store names."""
+KINDS: tuple[str, ...] = ("dx", "px", "rx", "lab", "other")
+"""Code kinds (diagnosis, procedure, drug, lab test, other), indexed by :attr:`CodeTable.kinds`."""
 SEXES: tuple[str, ...] = ("F", "M")
 """Sexes, indexed by the values of :attr:`Cohort.sex`."""
 SPLITS: tuple[str, ...] = ("train", "tuning", "held_out")
@@ -32,21 +37,106 @@ SPLITS: tuple[str, ...] = ("train", "tuning", "held_out")
 DEFAULT_FRACTIONS: tuple[float, float, float] = (0.6, 0.2, 0.2)
 """Default ``train`` / ``tuning`` / ``held_out`` shares of the patients."""
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Version 2 stores vocabulary names (``code_vocabularies``); version 1 (``icd9``/``icd10``
+indices) still loads."""
+
+_LEGACY_SYSTEMS: tuple[str, ...] = ("icd9", "icd10")
+"""Version-1 files' code systems, by index."""
+_ALIASES: dict[str, tuple[str, str]] = {
+    "icd9": ("ICD9CM", "ICD9PROC"),
+    "icd10": ("ICD10CM", "ICD10PCS"),
+}
+"""Aliases: the diagnosis and the procedure vocabulary each stands for."""
+_KEY_PREFIXES: list[str] = ["icd9", "icd10", "icd9", "icd10"]
+"""Key prefixes of the built-in vocabularies (see :meth:`CodeTable.keys`)."""
+_VOCAB_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_MAX_VOCABULARIES = 256
+_registry: list[str] = list(SYSTEMS)
+_by_name: dict[str, int] = {name: i for i, name in enumerate(SYSTEMS)}
+_registry_lock = threading.Lock()
 
 
-def system_index(name: str) -> int:
-    """Return the index of code system ``name`` (``icd9``/``icd10``) or raise."""
-    try:
-        return SYSTEMS.index(name.lower())
-    except ValueError:
+def vocabulary_name(name: str, kind: str | int | None = None) -> str:
+    """The canonical name of vocabulary ``name``.
+
+    ``icd9``/``icd10`` (any case) are aliases of ``ICD9CM``/``ICD10CM``, or of
+    ``ICD9PROC``/``ICD10PCS`` for kind ``px``; the built-in names match in any letter case
+    (``icd10cm`` is ``ICD10CM``); any other name of letters, digits, ``_`` and ``-`` is a
+    vocabulary of its own, kept as written.
+    """
+    text = str(name).strip()
+    low = text.lower()
+    if low in _ALIASES:
+        k = kind if isinstance(kind, int) or kind is None else kind_index(kind)
+        return _ALIASES[low][1 if k == 1 else 0]
+    for known in SYSTEMS:
+        if low == known.lower():
+            return known
+    if not _VOCAB_NAME.match(text):
         raise LossbalanceError(
-            f"unknown code system {name!r}: expected one of {', '.join(SYSTEMS)}"
-        ) from None
+            f"unknown code system {name!r}: a vocabulary name is letters, digits, _ and - "
+            f"(e.g. {', '.join(SYSTEMS)}, SNOMED, LOINC, RxNorm)"
+        )
+    return text
+
+
+def system_index(name: str, kind: str | int | None = None) -> int:
+    """The index of vocabulary ``name`` (canonical name, alias or new name) in this process.
+
+    ``kind`` only matters for the ``icd9``/``icd10`` aliases (``px``: the procedure
+    vocabulary). A new name is registered; indices are stable for the life of the
+    process (files store names, never indices).
+    """
+    canon = vocabulary_name(name, kind)
+    found = _by_name.get(canon)
+    if found is not None:
+        return found
+    with _registry_lock:
+        if canon not in _by_name:
+            if len(_registry) >= _MAX_VOCABULARIES:
+                raise LossbalanceError(
+                    f"vocabulary {canon!r}: more than {_MAX_VOCABULARIES} vocabularies in use"
+                )
+            _by_name[canon] = len(_registry)
+            _registry.append(canon)
+        return _by_name[canon]
+
+
+def system_indices(names: Sequence[str]) -> npt.NDArray[np.uint8]:
+    """:func:`system_index` of each of a few names (e.g. a file's distinct vocabularies)."""
+    return np.array([system_index(n) for n in names], dtype=np.uint8)
+
+
+def system_name(index: int) -> str:
+    """The vocabulary name behind index ``index`` (:attr:`CodeTable.systems`)."""
+    return _registry[int(index)]
+
+
+def vocabularies() -> tuple[str, ...]:
+    """Every vocabulary name of this process, by index (the built-in ones first)."""
+    return tuple(_registry)
+
+
+def _names_of(systems: npt.NDArray[np.uint8]) -> npt.NDArray[np.str_]:
+    return np.array(_registry, dtype=np.str_)[systems]
+
+
+def procedure_vocabularies(
+    systems: npt.NDArray[np.uint8], kinds: npt.NDArray[np.uint8]
+) -> npt.NDArray[np.uint8]:
+    """ICD-9-CM / ICD-10-CM rows of kind ``px`` belong to ICD9PROC / ICD10PCS."""
+    px = kinds == 1
+    if not px.any():
+        return systems
+    out = systems.copy()
+    out[px & (systems == 0)] = 2
+    out[px & (systems == 1)] = 3
+    return out
 
 
 def kind_index(name: str) -> int:
-    """Return the index of code kind ``name`` (``dx``/``px``) or raise."""
+    """Return the index of code kind ``name`` (``dx``/``px``/``rx``/``lab``/``other``) or raise."""
     try:
         return KINDS.index(name.lower())
     except ValueError:
@@ -57,7 +147,13 @@ def kind_index(name: str) -> int:
 
 @dataclass(frozen=True, eq=False)
 class CodeTable:
-    """Distinct codes: ``names[i]`` in system ``SYSTEMS[systems[i]]``, kind ``KINDS[kinds[i]]``."""
+    """Distinct codes: ``names[i]`` in vocabulary ``system_name(systems[i])``, kind
+    ``KINDS[kinds[i]]``.
+
+    ``systems`` index this process's vocabularies (:func:`vocabularies`; the built-in
+    ICD ones are 0-3). ICD-9-CM / ICD-10-CM rows of kind ``px`` are stored as ICD9PROC /
+    ICD10PCS (what the ``icd9``/``icd10`` aliases mean for procedures).
+    """
 
     names: npt.NDArray[np.str_]
     systems: npt.NDArray[np.uint8]
@@ -65,13 +161,15 @@ class CodeTable:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", np.asarray(self.names, dtype=np.str_))
-        object.__setattr__(self, "systems", np.asarray(self.systems, dtype=np.uint8))
-        object.__setattr__(self, "kinds", np.asarray(self.kinds, dtype=np.uint8))
+        systems = np.asarray(self.systems, dtype=np.uint8)
+        kinds = np.asarray(self.kinds, dtype=np.uint8)
         n = len(self.names)
-        if len(self.systems) != n or len(self.kinds) != n:
+        if len(systems) != n or len(kinds) != n:
             raise LossbalanceError("code table: names, systems and kinds differ in length")
-        if n and (self.systems.max() >= len(SYSTEMS) or self.kinds.max() >= len(KINDS)):
+        if n and (systems.max() >= len(_registry) or kinds.max() >= len(KINDS)):
             raise LossbalanceError("code table: system or kind index out of range")
+        object.__setattr__(self, "systems", procedure_vocabularies(systems, kinds))
+        object.__setattr__(self, "kinds", kinds)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -80,9 +178,39 @@ class CodeTable:
     def empty(cls) -> CodeTable:
         return cls(np.array([], dtype=np.str_), np.array([], np.uint8), np.array([], np.uint8))
 
+    @classmethod
+    def from_names(
+        cls, names: npt.ArrayLike, vocabularies: npt.ArrayLike, kinds: npt.ArrayLike
+    ) -> CodeTable:
+        """A table from per-row vocabulary names (any alias) and kind names or indices."""
+        vocab = np.asarray(vocabularies, dtype=np.str_)
+        kind_arr = np.asarray(kinds)
+        if kind_arr.dtype.kind in "US":
+            uk, kinv = np.unique(kind_arr, return_inverse=True)
+            kind_arr = np.array([kind_index(str(k)) for k in uk], dtype=np.uint8)[kinv]
+        kind_arr = kind_arr.astype(np.uint8).reshape(-1)
+        pairs, inverse = np.unique(
+            np.char.add(np.char.add(vocab, "|"), kind_arr.astype(np.str_)), return_inverse=True
+        )
+        index = np.array(
+            [system_index(v, int(k)) for v, _, k in (p.rpartition("|") for p in pairs.tolist())],
+            dtype=np.uint8,
+        )
+        return cls(np.asarray(names, dtype=np.str_), index[inverse].reshape(-1), kind_arr)
+
+    def vocabulary_names(self) -> npt.NDArray[np.str_]:
+        """The vocabulary name of every row."""
+        return _names_of(self.systems)
+
     def keys(self) -> npt.NDArray[np.str_]:
-        """One string per row, ``"icd10:dx:E119"``: the identity used to compare cohorts."""
-        sys_names = np.array(SYSTEMS, dtype=np.str_)[self.systems]
+        """One string per row, ``"icd10:dx:E119"``, ``"SNOMED:dx:44054006"``: the identity
+        used to compare cohorts.
+
+        The ICD vocabularies keep their short names in keys (``icd9`` for ICD9CM and
+        ICD9PROC, ``icd10`` for ICD10CM and ICD10PCS; the kind tells them apart), so keys,
+        tokens and saved model vocabularies of earlier versions stay the same.
+        """
+        sys_names = np.array(_KEY_PREFIXES + _registry[len(SYSTEMS) :], dtype=np.str_)[self.systems]
         kind_names = np.array(KINDS, dtype=np.str_)[self.kinds]
         return np.char.add(
             np.char.add(np.char.add(sys_names, ":"), np.char.add(kind_names, ":")), self.names
@@ -298,13 +426,15 @@ class Cohort:
 
     def compact(self) -> Cohort:
         """Drop code-table rows no code refers to (and renumber codes)."""
-        used, inverse = np.unique(self.codes, return_inverse=True)
+        counts = np.bincount(self.codes, minlength=len(self.code_table))
+        used = np.flatnonzero(counts)
+        remap = np.cumsum(counts > 0, dtype=np.int64).astype(np.int32) - 1
         return Cohort(
             self.age,
             self.sex,
             self.visit_offsets,
             self.code_offsets,
-            inverse.astype(np.int32),
+            remap[self.codes] if len(self.codes) else self.codes,
             self.code_table.take(used),
             self.patient_ids,
             self.splits,
@@ -336,7 +466,7 @@ class Cohort:
     def from_records(
         cls,
         records: Iterable[dict[str, Any]],
-        system: str = "icd10",
+        system: str = "ICD10CM",
         kind: str = "dx",
     ) -> Cohort:
         """Build a cohort from plain records (tests, notebooks).
@@ -351,7 +481,8 @@ class Cohort:
         vpp: list[int] = []
         cpv: list[int] = []
         flat: list[tuple[str, int, int]] = []
-        default_sys, default_kind = system_index(system), kind_index(kind)
+        default_kind = kind_index(kind)
+        default_sys = system_index(system, default_kind)
         for i, rec in enumerate(records):
             ages.append(float(rec["age"]))
             sex = str(rec["sex"]).upper()
@@ -365,7 +496,8 @@ class Cohort:
                 cpv.append(len(visit))
                 for code in visit:
                     if isinstance(code, tuple):
-                        flat.append((str(code[0]), system_index(code[1]), kind_index(code[2])))
+                        k = kind_index(code[2])
+                        flat.append((str(code[0]), system_index(code[1], k), k))
                     else:
                         flat.append((str(code), default_sys, default_kind))
         table, codes = _intern(flat)
@@ -382,7 +514,7 @@ class Cohort:
     def to_records(self) -> list[dict[str, Any]]:
         """The inverse of :meth:`from_records` (codes as ``(code, system, kind)`` tuples)."""
         names = self.code_table.names.tolist()
-        systems = [SYSTEMS[s] for s in self.code_table.systems.tolist()]
+        systems = self.code_table.vocabulary_names().tolist()
         kinds = [KINDS[k] for k in self.code_table.kinds.tolist()]
         codes = self.codes.tolist()
         co = self.code_offsets.tolist()
@@ -428,7 +560,7 @@ class Cohort:
             "codes": self.codes,
             "patient_ids": self.patient_ids,
             "code_names": self.code_table.names,
-            "code_systems": self.code_table.systems,
+            "code_vocabularies": self.code_table.vocabulary_names(),
             "code_kinds": self.code_table.kinds,
         }
         if self.splits is not None:
@@ -446,11 +578,16 @@ class Cohort:
         try:
             with np.load(src, allow_pickle=False) as z:
                 version = int(z["format_version"])
-                if version != FORMAT_VERSION:
+                if version == 1:  # icd9/icd10 indices, procedures under the same index
+                    legacy = np.array(_LEGACY_SYSTEMS, dtype=np.str_)
+                    vocab = legacy[np.asarray(z["code_systems"], dtype=np.int64)]
+                elif version == FORMAT_VERSION:
+                    vocab = z["code_vocabularies"]
+                else:
                     raise LossbalanceError(
-                        f"{src}: cohort format version {version}, expected {FORMAT_VERSION}"
+                        f"{src}: cohort format version {version}, expected {FORMAT_VERSION} (or 1)"
                     )
-                table = CodeTable(z["code_names"], z["code_systems"], z["code_kinds"])
+                table = CodeTable.from_names(z["code_names"], vocab, z["code_kinds"])
                 return cls(
                     z["age"],
                     z["sex"],
@@ -465,7 +602,7 @@ class Cohort:
             if str(exc).startswith(str(src)):
                 raise
             raise LossbalanceError(f"{src}: {exc}") from None
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, IndexError) as exc:
             raise LossbalanceError(f"{src}: not a lossbalance cohort file ({exc})") from None
 
 

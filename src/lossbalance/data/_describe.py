@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 
-from lossbalance.data._cohort import KINDS, SEXES, SYSTEMS, Cohort
+from lossbalance.data._cohort import KINDS, SEXES, Cohort, system_name, vocabularies
 
 TOP_N = 10
 
@@ -179,7 +179,7 @@ def describe(cohort: Cohort) -> CohortSummary:
     top = [
         TopCode(
             code=str(table.names[i]),
-            system=SYSTEMS[int(table.systems[i])],
+            system=system_name(int(table.systems[i])),
             kind=KINDS[int(table.kinds[i])],
             count=int(counts[i]),
             share=float(counts[i]) / n_codes,
@@ -187,7 +187,7 @@ def describe(cohort: Cohort) -> CohortSummary:
         )
         for j, i in enumerate(order.tolist())
     ]
-    sys_counts = np.bincount(table.systems[cohort.codes], minlength=len(SYSTEMS))
+    sys_counts = np.bincount(table.systems[cohort.codes], minlength=len(vocabularies()))
     kind_counts = np.bincount(table.kinds[cohort.codes], minlength=len(KINDS))
     sex_counts = np.bincount(cohort.sex, minlength=len(SEXES))
     return CohortSummary(
@@ -201,7 +201,7 @@ def describe(cohort: Cohort) -> CohortSummary:
         age=Distribution.of(cohort.age),
         age_min=float(cohort.age.min()) if cohort.n_patients else 0.0,
         sex={s: int(sex_counts[i]) for i, s in enumerate(SEXES)},
-        systems={s: int(sys_counts[i]) for i, s in enumerate(SYSTEMS)},
+        systems={system_name(i): int(sys_counts[i]) for i in np.flatnonzero(sys_counts).tolist()},
         kinds={k: int(kind_counts[i]) for i, k in enumerate(KINDS)},
         top_codes=top,
     )

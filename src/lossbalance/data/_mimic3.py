@@ -54,9 +54,9 @@ def load_mimic3(path: str | os.PathLike[str], options: LoadOptions | None = None
     opts = options or LoadOptions()
     if not folder.is_dir():
         raise LossbalanceError(f"{folder}: MIMIC-III folder not found")
-    if "icd9" not in opts.systems:
+    if not opts.keeps_system("icd9"):
         raise LossbalanceError(
-            f"{folder}: empty cohort after systems={list(opts.systems)} "
+            f"{folder}: empty cohort after systems={list(opts.systems or ())} "
             "(MIMIC-III codes are all icd9)"
         )
     tables = read_tables(
@@ -79,7 +79,7 @@ def load_mimic3(path: str | os.PathLike[str], options: LoadOptions | None = None
     age[np.isnat(dob_of_adm)] = np.nan
     age = np.where(age >= AGE_SHIFT_THRESHOLD, AGE_OVER_89, age)
 
-    icd9 = SYSTEMS.index("icd9")
+    icd9 = SYSTEMS.index("ICD9CM")  # procedures become ICD9PROC in the code table
     return cohort_from_codes(
         tables,
         patients,

@@ -49,7 +49,8 @@ def load_mimic4(path: str | os.PathLike[str], options: LoadOptions | None = None
     Reads ``hosp/patients``, ``hosp/admissions``, ``hosp/diagnoses_icd`` and, with
     ``options.include_procedures``, ``hosp/procedures_icd`` (``.csv.gz`` or ``.csv``;
     ``path`` may also be the ``hosp`` folder itself). Each code keeps its own system
-    from ``icd_version`` (9 -> ``icd9``, 10 -> ``icd10``); ``options.systems`` keeps one.
+    from ``icd_version`` (9 -> ICD9CM, 10 -> ICD10CM; procedures ICD9PROC and ICD10PCS);
+    ``options.systems`` keeps some.
     A visit is an admission (``hadm_id``), ordered by ``admittime``; codes follow
     ``seq_num`` (procedures after diagnoses). A patient's age is
     ``anchor_age + (year(admittime) - anchor_year)`` at their first kept admission

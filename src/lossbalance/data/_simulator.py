@@ -38,11 +38,13 @@ import numpy.typing as npt
 from lossbalance._errors import LossbalanceError
 from lossbalance.data._cohort import (
     SPLITS,
+    SYSTEMS,
     CodeTable,
     Cohort,
     concat_ranges,
     offsets_from_lengths,
     system_index,
+    vocabulary_name,
 )
 
 AGE_EDGES = np.array([0, 1, 2, 5, 12, 15, 18, 25, 35, 45, 56, 65, 75, 85, 125], dtype=np.int64)
@@ -274,6 +276,10 @@ def simulate(n_patients: int, seed: int = 0, system: str = "icd10") -> Cohort:
     Raises:
         LossbalanceError: ``n_patients`` below 1 or an unknown code system.
     """
+    if vocabulary_name(system) not in SYSTEMS[:2]:
+        raise LossbalanceError(
+            f"unknown code system {system!r}: the simulator writes icd9 (ICD9CM) or icd10 (ICD10CM)"
+        )
     sys_index = system_index(system)
     if int(n_patients) < 1:
         raise LossbalanceError(f"patients: must be at least 1, got {n_patients}")

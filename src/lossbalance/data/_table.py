@@ -23,7 +23,7 @@ from lossbalance.data._build import (
     parse_sexes,
     parse_systems,
 )
-from lossbalance.data._cohort import SPLITS, SYSTEMS, Cohort
+from lossbalance.data._cohort import SPLITS, Cohort, kind_index, system_index
 from lossbalance.data._io import (
     header,
     parse_dates,
@@ -34,7 +34,7 @@ from lossbalance.data._io import (
     years_between,
 )
 from lossbalance.data._mimic_common import rows_of, unique_index
-from lossbalance.data._options import LoadOptions, SystemName
+from lossbalance.data._options import KindName, LoadOptions, SystemName
 
 
 class TableColumns(BaseModel):
@@ -42,11 +42,13 @@ class TableColumns(BaseModel):
 
     Codes table (one row per code occurrence): ``patient_id``; ``visit_id`` or
     ``visit_date`` (or both: the id defines the visit, the date orders it); ``code``
-    (dots and spaces are removed, letters upper-cased); ``system`` (values ``icd9``/
-    ``icd10``, ``9``/``10`` or ``ICD-10-CM``...) unless ``fixed_system`` names one
-    system for the whole file; optional ``kind`` (``dx``/``px``, ``diagnosis``/
-    ``procedure``; all ``dx`` when the column is absent); optional ``seq`` (order of
-    the code in its visit; file order otherwise).
+    (dots and spaces are removed, letters upper-cased); ``system``, the vocabulary
+    (``ICD10CM``, ``SNOMED``, ``LOINC``, any name of letters, digits, ``_``, ``-``; ICD
+    spellings such as ``icd9``, ``9``, ``ICD-10-CM`` are recognised) unless
+    ``fixed_system`` names one vocabulary for the whole file; optional ``kind``
+    (``dx``/``px``/``rx``/``lab``/``other``, ``diagnosis``/``procedure``/``drug``/
+    ``measurement``...; all ``fixed_kind``, default ``dx``, when the column is absent);
+    optional ``seq`` (order of the code in its visit; file order otherwise).
 
     Patients table (one row per patient): ``patient_id``; ``sex`` (``F``/``M``,
     ``female``/``male``); ``birth_date`` or ``age`` (years at the patient's first visit
@@ -65,6 +67,7 @@ class TableColumns(BaseModel):
     code: str = "code"
     system: str | None = "system"
     fixed_system: SystemName | None = None
+    fixed_kind: KindName | None = None
     kind: str | None = "kind"
     seq: str | None = None
     sex: str = "sex"
@@ -179,11 +182,11 @@ def load_table(
     if "system" in cfound:
         system = parse_systems(codes["system"], cpath, cfound["system"])
     else:
-        system = np.full(len(codes), SYSTEMS.index(str(cols.fixed_system)), dtype=np.uint8)
+        system = np.full(len(codes), system_index(str(cols.fixed_system)), dtype=np.uint8)
     kind = (
         parse_kinds(codes["kind"], cpath, cfound["kind"])
         if "kind" in cfound
-        else np.zeros(len(codes), dtype=np.uint8)
+        else np.full(len(codes), kind_index(cols.fixed_kind or "dx"), dtype=np.uint8)
     )
     seq = (
         parse_numbers(codes["seq"], cpath, cfound["seq"])

@@ -84,7 +84,14 @@ def load_cohort(spec: ExperimentSpec) -> Cohort:
         LossbalanceError: the loader's one-line error, prefixed with ``data``.
     """
     from lossbalance.data import load_mimic3, load_mimic4, load_table, simulate
-    from lossbalance.spec import CohortData, Mimic3Data, Mimic4Data, SimulatorData, TableData
+    from lossbalance.spec import (
+        CohortData,
+        MedsData,
+        Mimic3Data,
+        Mimic4Data,
+        SimulatorData,
+        TableData,
+    )
 
     data = spec.data
     where = f"{spec.source}: data"
@@ -111,6 +118,10 @@ def load_cohort(spec: ExperimentSpec) -> Cohort:
                 field = ".".join(str(x) for x in err["loc"])
                 raise LossbalanceError(f"columns.{field}: {err['msg']}") from None
             return load_table(data.codes_path, data.patients_path, columns, data.options)
+        if isinstance(data, MedsData):
+            from lossbalance.data import load_meds
+
+            return load_meds(data.path, data.options, data.meds)
         if isinstance(data, CohortData):
             return Cohort.load(data.path)
     except LossbalanceError as exc:

@@ -31,6 +31,7 @@ from lossbalance.experiment._rundir import (
 )
 
 if TYPE_CHECKING:
+    from lossbalance.clinical import RuleSet
     from lossbalance.data import Cohort
     from lossbalance.metrics import MetricsResult
     from lossbalance.schedulers import WeightScheduler
@@ -115,6 +116,7 @@ def score(
     seed: int,
     floor: bool = True,
     memorization: bool = True,
+    rules: RuleSet | None = None,
 ) -> MetricsResult:
     """Score ``generated`` against a ``reference`` split, ``train`` for floor and memorization.
 
@@ -128,6 +130,7 @@ def score(
         generated,
         reference,
         train,
+        rules=rules,
         top_k=top_k,
         seed=seed,
         floor=floor,
@@ -160,7 +163,17 @@ def evaluate_checkpoint(
     if run is not None:
         generated.save(run.file(GENERATED_FILE))
     try:
-        return score(generated, data.reference(reference), data.train, top_k=ev.top_k, seed=ev.seed)
+        from lossbalance.clinical import load_rules
+
+        rules = load_rules(ev.rules) if ev.rules is not None else None
+        return score(
+            generated,
+            data.reference(reference),
+            data.train,
+            top_k=ev.top_k,
+            seed=ev.seed,
+            rules=rules,
+        )
     except LossbalanceError as exc:
         raise LossbalanceError(f"{checkpoint}: evaluation: {exc}") from None
 

@@ -50,6 +50,7 @@ METRIC_DIRECTIONS: dict[str, Direction] = dict(
         "age_valid": "maximize",
         "sex_valid": "maximize",
         "duplicate_rate": "minimize",
+        "rule_coverage": "maximize",  # a report figure: how much validity judged
         # coherence, G against the reference F
         "coherence": "maximize",
         "code_js": "minimize",

@@ -18,7 +18,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from lossbalance._errors import LossbalanceError
-from lossbalance.data import SYSTEMS, Cohort
+from lossbalance.data import Cohort
 
 
 def sorted_unique(
@@ -164,7 +164,8 @@ class EncodedCohort:
 def cohort_systems(cohort: Cohort) -> set[str]:
     """Code systems of the codes a cohort uses (not of unused table rows)."""
     used = np.bincount(cohort.codes, minlength=len(cohort.code_table)) > 0
-    return {SYSTEMS[int(i)] for i in np.unique(cohort.code_table.systems[used])}
+    keys = cohort.code_table.keys()[used]
+    return {str(s) for s in np.unique(np.char.partition(keys, ":")[:, 0])} if len(keys) else set()
 
 
 def check_systems(
@@ -177,9 +178,9 @@ def check_systems(
     reference cohort never uses."""
     mine = generated if isinstance(generated, set) else generated.used_systems(space)
     theirs = real.used_systems(space)
-    extra = sorted(mine - theirs, key=SYSTEMS.index)
+    extra = sorted(mine - theirs)
     if extra:
-        has = ", ".join(sorted(theirs, key=SYSTEMS.index)) or "no codes"
+        has = ", ".join(sorted(theirs)) or "no codes"
         raise LossbalanceError(
             f"{name} cohort has {', '.join(extra)} codes but the reference cohort has none "
             f"(it uses {has}): cohorts with different code systems cannot be compared"

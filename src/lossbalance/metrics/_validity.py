@@ -7,6 +7,10 @@ code occurrences (kind ``dx``; procedures are not judged):
 - ``sex_valid = 1 - sex_conflicts / dx_codes``
 - ``duplicate_rate = sum over visits, over codes, of (count - 1) / dx_codes``
 - ``validity = mean(age_valid, sex_valid) * (1 - duplicate_rate)``
+- ``rule_coverage = covered_codes / dx_codes``: the share of those codes that any age or
+  sex rule covers (built-in MCE edits or a user rule table). Validity on codes no rule
+  covers is empty, not reassuring: a SNOMED cohort without a rule table has validity 1.0
+  and rule_coverage 0.
 
 The age and sex edits are those of the CMS Medicare Code Editor (MCE), applied through
 :class:`lossbalance.clinical.CodeEdits`. Every occurrence counts, a duplicated one too.
@@ -43,10 +47,12 @@ class ValidityMetrics(BaseModel):
     sex_valid: float
     duplicate_rate: float
     validity: float
+    rule_coverage: float = float("nan")
     dx_codes: int
     age_conflicts: int
     sex_conflicts: int
     duplicates: int
+    covered_codes: int = 0
     top_age: list[CodeCount]
     top_sex: list[CodeCount]
     top_duplicates: list[CodeCount]
@@ -95,6 +101,8 @@ def compute_validity(
     age_by_key = np.zeros(n_space, dtype=np.int64)
     sex_by_key = np.zeros(n_space, dtype=np.int64)
     n_dx = 0
+    n_covered = 0
+    covered = edits.edit_type != ""
     visit_patient = cohort.visit_patient()
     offsets = cohort.code_offsets
     for chunk in visit_chunks(offsets):  # bounded memory: one chunk of visits at a time
@@ -103,6 +111,7 @@ def compute_validity(
         occ_rows, space_codes = cohort.codes[lo:hi], enc.codes[lo:hi]
         dx = is_dx[space_codes]
         n_dx += int(dx.sum())
+        n_covered += int((covered[occ_rows] & dx).sum()) if len(covered) else 0
         age_bad = edits.age_conflict(occ_rows, cohort.age[patient]) & dx
         sex_bad = edits.sex_conflict(occ_rows, cohort.sex[patient]) & dx
         age_by_key += np.bincount(space_codes[age_bad], minlength=n_space)
@@ -119,8 +128,9 @@ def compute_validity(
         sex_valid = 1.0 - n_sex / n_dx
         dup_rate = n_dup / n_dx
         composite = (age_valid + sex_valid) / 2.0 * (1.0 - dup_rate)
+        coverage = n_covered / n_dx
     else:
-        age_valid = sex_valid = dup_rate = composite = float("nan")
+        age_valid = sex_valid = dup_rate = composite = coverage = float("nan")
 
     edit_names = (
         np.where(first_row >= 0, edits.edit_type[np.maximum(first_row, 0)], "")
@@ -141,7 +151,9 @@ def compute_validity(
         sex_valid=sex_valid,
         duplicate_rate=dup_rate,
         validity=composite,
+        rule_coverage=coverage,
         dx_codes=n_dx,
+        covered_codes=n_covered,
         age_conflicts=n_age,
         sex_conflicts=n_sex,
         duplicates=n_dup,

@@ -159,6 +159,7 @@ class Vocabulary:
         return {
             "code_names": self.code_table.names.tolist(),
             "code_systems": self.code_table.systems.tolist(),
+            "code_vocabularies": self.code_table.vocabulary_names().tolist(),
             "code_kinds": self.code_table.kinds.tolist(),
             "code_rows": self.code_rows.tolist(),
             "age_bounds": list(self.age_bounds),
@@ -169,11 +170,18 @@ class Vocabulary:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Vocabulary:
         try:
-            table = CodeTable(
-                np.array(data["code_names"], dtype=np.str_),
-                np.array(data["code_systems"], dtype=np.uint8),
-                np.array(data["code_kinds"], dtype=np.uint8),
-            )
+            if "code_vocabularies" in data:  # names: indices of open vocabularies vary
+                table = CodeTable.from_names(
+                    np.array(data["code_names"], dtype=np.str_),
+                    np.array(data["code_vocabularies"], dtype=np.str_),
+                    np.array(data["code_kinds"], dtype=np.uint8),
+                )
+            else:  # saved before open vocabularies: 0 = icd9, 1 = icd10
+                table = CodeTable(
+                    np.array(data["code_names"], dtype=np.str_),
+                    np.array(data["code_systems"], dtype=np.uint8),
+                    np.array(data["code_kinds"], dtype=np.uint8),
+                )
             vocab = cls(
                 table,
                 np.array(data["code_rows"], dtype=np.int64),

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from lossbalance.data import LoadOptions
+from lossbalance.data import LoadOptions, MedsOptions
 from lossbalance.model import SamplingConfig as Sampling
 from lossbalance.schedulers import ScheduleSpec
 from lossbalance.spec._names import LOSS_TERMS, metrics_module_available
@@ -75,6 +75,15 @@ class TableData(SpecModel):
     options: LoadOptions = Field(default_factory=LoadOptions)
 
 
+class MedsData(SpecModel):
+    """A MEDS dataset folder (``lossbalance.data.load_meds``); its ``subject_splits`` are kept."""
+
+    source: Literal["meds"]
+    path: Path = Field(description="MEDS folder holding data/**/*.parquet and metadata/")
+    meds: MedsOptions = Field(default_factory=MedsOptions)
+    options: LoadOptions = Field(default_factory=LoadOptions)
+
+
 class CohortData(SpecModel):
     """A cohort saved with ``Cohort.save`` (``.npz``)."""
 
@@ -93,11 +102,12 @@ DataSpec = Annotated[
     | Annotated[Mimic3Data, Tag("mimic3")]
     | Annotated[Mimic4Data, Tag("mimic4")]
     | Annotated[TableData, Tag("table")]
+    | Annotated[MedsData, Tag("meds")]
     | Annotated[CohortData, Tag("cohort")],
     Discriminator(
         _data_tag,
         custom_error_type="data_source",
-        custom_error_message="source must be one of simulator, mimic3, mimic4, table, cohort",
+        custom_error_message="source must be one of simulator, mimic3, mimic4, table, meds, cohort",
     ),
 ]
 """Where the training cohort comes from; ``source`` picks the loader (default simulator)."""
@@ -181,6 +191,11 @@ class EvaluationSpec(SpecModel):
         description="simulator only: patients of each independent tuning/held_out draw",
     )
     top_k: int = Field(default=100, ge=1, description="k of the top-k overlap metric")
+    rules: Path | None = Field(
+        default=None,
+        description="age/sex rules for validity: a user rule table (CSV/YAML, added to the "
+        "built-in ICD tables) or an MCE-format TSV (replacing them)",
+    )
 
     @model_validator(mode="before")
     @classmethod

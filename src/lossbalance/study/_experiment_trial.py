@@ -206,9 +206,11 @@ def trial_data(spec: ExperimentSpec) -> RunData:
 def pruning_scorer(spec: ExperimentSpec, data: RunData) -> Scorer:
     """Scores an evaluation epoch's generated patients against ``tuning`` (``train`` for
     the floor; no memorization: the pruner reads the objectives only)."""
+    from lossbalance.clinical import load_rules
     from lossbalance.experiment import score
 
     ev = spec.evaluation
+    rules = load_rules(ev.rules) if ev.rules is not None else None
 
     def scorer(generated: Cohort) -> Mapping[str, float]:
         try:
@@ -219,6 +221,7 @@ def pruning_scorer(spec: ExperimentSpec, data: RunData) -> Scorer:
                 top_k=ev.top_k,
                 seed=ev.seed,
                 memorization=False,
+                rules=rules,
             )
         except LossbalanceError as exc:
             raise TrialFailed(f"evaluation against tuning: {exc}") from None
