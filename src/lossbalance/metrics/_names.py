@@ -18,7 +18,7 @@ memorization metrics, the floor as a sample of train (``/1``: add-one smoothed `
 against the training pool, halves of it as the floor)."""
 
 METRIC_GROUPS: dict[str, tuple[str, ...]] = {
-    "validity": ("validity", "age_valid", "sex_valid", "duplicate_rate"),
+    "validity": ("validity", "age_valid", "sex_valid", "duplicate_rate", "rule_coverage"),
     "coherence": (
         "coherence",
         "code_js",
