@@ -125,7 +125,9 @@ def test_plan_runs_until_the_stop_tier(tmp_path: Path) -> None:
         "generated.npz",
         "outcome.json",
         "metrics.json",
+        "environment.json",
     }
+    assert read_json(variant / "environment.json")["device"] == "cpu"
     lineage = read_json(variant / "lineage.json")
     assert lineage["parent"] == "main" and lineage["role"] == "variant"
     assert lineage["plan"] == {"index": 0, "tier": "bad", "stop": "good"}

@@ -15,6 +15,13 @@ from lossbalance.training._checkpoint import (
     set_rng_state,
 )
 from lossbalance.training._config import TrainerConfig
+from lossbalance.training._environment import (
+    ENVIRONMENT_FILE,
+    environment_differences,
+    run_environment,
+    run_numerics,
+    write_environment,
+)
 from lossbalance.training._run import (
     DataConfig,
     LossSpec,
@@ -37,6 +44,7 @@ from lossbalance.training._trainer import (
 
 __all__ = [
     "BEST",
+    "ENVIRONMENT_FILE",
     "HOOKS",
     "LAST",
     "Callback",
@@ -52,6 +60,7 @@ __all__ = [
     "Trainer",
     "TrainerConfig",
     "build_generator",
+    "environment_differences",
     "epoch_record",
     "fit_cohort",
     "load_checkpoint",
@@ -59,7 +68,10 @@ __all__ = [
     "load_run_config",
     "resolve_device",
     "rng_state",
+    "run_environment",
+    "run_numerics",
     "run_training",
     "save_checkpoint",
     "set_rng_state",
+    "write_environment",
 ]

@@ -33,6 +33,12 @@ class TrainerConfig(BaseModel):
         eval_patients: patients generated for each evaluation.
         sampling: sampling settings of the evaluations.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+        threads: torch's intra-op threads while training and generating (None: the
+            process's setting). The thread count changes the last bits of every loss,
+            so a rerun reproduces a run's metrics exactly only with the same count (a
+            study trial records the count it ran with).
+        deterministic: run with ``torch.use_deterministic_algorithms(True)`` (on CUDA
+            also set ``CUBLAS_WORKSPACE_CONFIG=:4096:8``, as torch's docs say).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -54,6 +60,8 @@ class TrainerConfig(BaseModel):
     eval_patients: int = Field(default=200, ge=1)
     sampling: SamplingConfig = Field(default_factory=lambda: SamplingConfig())
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int | None = Field(default=None, ge=1, le=1024)
+    deterministic: bool = False
 
     @field_validator("monitor")
     @classmethod
