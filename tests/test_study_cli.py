@@ -80,6 +80,11 @@ def test_run_pareto_pick_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     best = max((r for r in rows if r["validity"] >= 0.7), key=lambda r: r["coherence"])
     assert picked["trial"] == best["trial"]
     assert f"picked trial {best['trial']}" in capsys.readouterr().out
+    # without --study: the storage's only study, named in the title (issue 19 item 4)
+    args = ["study", "pick", "--storage", str(storage), "--maximize", "coherence"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "of 'validity-coherence'" in text and "None" not in text
 
     assert (
         main(

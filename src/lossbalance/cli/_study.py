@@ -369,7 +369,7 @@ def pick(
     st = _load(storage, study)
     chosen = pick_trial(st, conds, maximize=maximize, minimize=minimize)
     metrics = trial_metrics(chosen, study_objectives(st))
-    table = Table(title=f"Trial {chosen.number} of {study!r}")
+    table = Table(title=f"Trial {chosen.number} of {st.study_name!r}")
     table.add_column("name")
     table.add_column("value", justify="right")
     for key, value in chosen.params.items():
