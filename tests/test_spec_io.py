@@ -242,7 +242,9 @@ def test_a_replaced_list_blames_the_child_not_the_base(tmp_path: Path) -> None:
     msg = error_of(child)
     assert msg.startswith(f"{child}: fallbacks[0].variants[1].losses.age.schedule.weight"), msg
     # a mapping of another kind replaces too: the base's params no longer count
-    write(tmp_path / "base.yaml", "losses: {age: {schedule: {family: fixed, params: {weight: 1}}}}\n")
+    write(
+        tmp_path / "base.yaml", "losses: {age: {schedule: {family: fixed, params: {weight: 1}}}}\n"
+    )
     kind = write(
         tmp_path / "kind.yaml",
         "extends: base.yaml\nlosses: {age: {schedule: {family: linear, params: {bad: 1}}}}\n",
