@@ -129,7 +129,7 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert _run(storage, "--workers", "0") == 2
     assert "--workers: must be at least 1" in _err(capsys)
 
-    url = "postgresql+psycopg2://bob:hunter2@127.0.0.1:1/db"
+    url = "postgresql://bob:hunter2@127.0.0.1:1/db"
     assert main(["study", "worker", "--storage", url, "--study", "x"]) == 2
     err = _err(capsys)
     assert "bob:***@127.0.0.1:1/db: cannot connect" in err and "hunter2" not in err

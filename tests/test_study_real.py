@@ -357,7 +357,7 @@ def test_real_path_bad_input_exits_2(
     assert main(["study", "run", str(unknown), "--storage", "s.journal"]) == 2
     assert "space: terms.age.families.sigmoid: unknown family (known: cosine" in _err(capsys)
 
-    url = "postgresql+psycopg2://bob:hunter2@127.0.0.1:1/db"
+    url = "postgresql://bob:hunter2@127.0.0.1:1/db"
     assert main(["study", "run", str(spec), "--storage", url, "--no-plots"]) == 2
     err = _err(capsys)
     assert "bob:***@127.0.0.1:1/db: cannot connect" in err and "hunter2" not in err

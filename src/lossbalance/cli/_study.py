@@ -209,8 +209,8 @@ def run(
         Path(storage).parent.mkdir(parents=True, exist_ok=True)
     folder = _study_folder(storage) / name
     plot_dir = out if out is not None else folder / "plots"
-    if out is None and plots and folder.parent.is_dir():
-        folder.mkdir(exist_ok=True)
+    if out is None and plots and (folder.parent.is_dir() or is_url(storage)):
+        folder.mkdir(parents=True, exist_ok=True)  # a URL's plots: ./lossbalance-study/
     if plots:
         check_output_path(plot_dir)
     if toy:
