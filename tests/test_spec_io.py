@@ -209,6 +209,10 @@ def test_circular_extends_names_the_chain(tmp_path: Path) -> None:
             "tiers: [{name: a, conditions: [js << 0.4]}]\n",
             "tiers[0].conditions[0]: condition 'js << 0.4'",
         ),
+        (  # coverage is a share of R's codes: at most 1 (docs/metrics.md)
+            "tiers: [{name: a, conditions: [coverage > 1]}]\n",
+            "tiers[0].conditions: tier 'a' can never be reached",
+        ),
         ("baseline: {label: x}\n", "baseline: give exactly one of checkpoint, run_dir, train"),
         ("baseline: {checkpoint: a.pt, run_dir: r}\n", "(got checkpoint, run_dir)"),
     ],
