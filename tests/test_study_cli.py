@@ -180,3 +180,14 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         == 2
     )
     assert "no such journal file" in _err(capsys)
+
+
+def test_plain_progress_lines_when_output_is_not_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not a terminal (a CI log): one plain line per change of the counts, no bar."""
+    args = ["study", "run", "--toy", "--storage", str(tmp_path / "s.journal"), "--trials", "3"]
+    assert main([*args, "--toy-epochs", "2", "--sampler", "random", "--no-plots"]) == 0
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("trials ")]
+    assert lines and lines[-1].startswith("trials 3/3: "), lines
+    assert "complete" in lines[-1] and "front" in lines[-1]
