@@ -63,3 +63,17 @@ def test_origin_round_trips_and_leaves_the_digest_alone(tmp_path: Path) -> None:
     back = load_spec(dump_spec(exported, tmp_path / "t.yaml"))
     assert back == exported and back.origin is not None and back.origin.metrics == {"validity": 0.5}
     assert "origin" not in (dump_spec(plain, tmp_path / "p.yaml")).read_text()
+
+
+def test_run_numerics_applies_and_restores() -> None:
+    import torch
+
+    from lossbalance.training import run_numerics
+
+    before = torch.get_num_threads()
+    with run_numerics(TrainerConfig(threads=3, deterministic=True)):
+        assert torch.get_num_threads() == 3 and torch.are_deterministic_algorithms_enabled()
+        assert run_environment(TrainerConfig(threads=3, deterministic=True))["threads"] == 3
+    assert torch.get_num_threads() == before and not torch.are_deterministic_algorithms_enabled()
+    with run_numerics(TrainerConfig()):  # None: the process's setting
+        assert torch.get_num_threads() == before

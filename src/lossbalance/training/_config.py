@@ -37,8 +37,8 @@ class TrainerConfig(BaseModel):
             process's setting). The thread count changes the last bits of every loss,
             so a rerun reproduces a run's metrics exactly only with the same count (a
             study trial records the count it ran with).
-        deterministic: run with ``torch.use_deterministic_algorithms(True)`` (on CUDA
-            also set ``CUBLAS_WORKSPACE_CONFIG=:4096:8``, as torch's docs say).
+        deterministic: run with ``torch.use_deterministic_algorithms(True)`` (and
+            ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` unless set, as torch's docs ask on CUDA).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

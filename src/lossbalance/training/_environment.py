@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import platform
 from collections.abc import Iterator, Mapping
 from importlib import metadata
@@ -52,7 +53,9 @@ def run_numerics(config: TrainerConfig) -> Iterator[None]:
 
     ``threads`` sets ``torch.set_num_threads`` (None leaves the process's setting);
     ``deterministic`` turns on ``torch.use_deterministic_algorithms`` (an operation
-    without a deterministic implementation then raises). Both are restored on exit.
+    without a deterministic implementation then raises) and sets
+    ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` unless it is set (cuBLAS needs it for
+    deterministic products on CUDA). Both are restored on exit.
     """
     import torch
 
@@ -61,6 +64,7 @@ def run_numerics(config: TrainerConfig) -> Iterator[None]:
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     if config.deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True)
     try:
         yield
