@@ -13,7 +13,7 @@ import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 POSTGRES_URL = os.environ.get(
-    "LOSSBALANCE_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+    "LOSSBALANCE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 
 

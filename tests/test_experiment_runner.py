@@ -3,6 +3,7 @@ baselines (trained, checkpoint, run folder), report rebuild, one-line errors (ex
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from rich.console import Console
 
 from _builders import tiny_model_doc
 from lossbalance._errors import LossbalanceError
@@ -125,7 +127,9 @@ def test_plan_runs_until_the_stop_tier(tmp_path: Path) -> None:
         "generated.npz",
         "outcome.json",
         "metrics.json",
+        "environment.json",
     }
+    assert read_json(variant / "environment.json")["device"] == "cpu"
     lineage = read_json(variant / "lineage.json")
     assert lineage["parent"] == "main" and lineage["role"] == "variant"
     assert lineage["plan"] == {"index": 0, "tier": "bad", "stop": "good"}
@@ -188,8 +192,13 @@ def test_resume_after_an_interrupt_does_not_retrain(
         return original(self, until_epoch)
 
     monkeypatch.setattr(Trainer, "fit", counting_fit)
-    result = run_experiment(spec, out, resume=True, progress=False)
+    said = Console(file=io.StringIO(), width=200)
+    result = run_experiment(spec, out, resume=True, progress=False, console=said)
     assert result.run("main").reused
+    # the variants never started: no "(resuming from last.pt)" for them (issue 19 item 3)
+    text = said.file.getvalue()  # type: ignore[attr-defined]
+    assert "fallbacks/bad/heavier: training 2 epochs on" in text
+    assert "resuming" not in text
     assert [Path(f).name for f in fits] == ["heavier", "no-dups"]  # main was not retrained
     assert {n: (out / "main" / n).stat().st_mtime_ns for n in main_files} == main_files
     assert read_json(out / "experiment.json")["finished"] is True
@@ -226,7 +235,10 @@ def test_crash_mid_training_resumes_from_last_checkpoint(
         run_experiment(spec, out, progress=False)
     assert [r["epoch"] for r in JsonlLogger.read(out / "main/log.jsonl")] == [0]
     assert not (out / "main/metrics.json").exists()
-    resumed = run_experiment(spec, out, resume=True, progress=False)
+    said = Console(file=io.StringIO(), width=200)
+    resumed = run_experiment(spec, out, resume=True, progress=False, console=said)
+    assert "main: training 2 epochs on" in said.file.getvalue()  # type: ignore[attr-defined]
+    assert "(resuming from last.pt)" in said.file.getvalue()  # type: ignore[attr-defined]
     assert calls["n"] == 3  # only the second epoch ran again
     assert [r["epoch"] for r in JsonlLogger.read(out / "main/log.jsonl")] == [0, 1]
     # bit-for-bit: the same metrics as the run that was never interrupted

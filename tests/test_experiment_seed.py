@@ -83,7 +83,7 @@ def test_seed_scenario_forced_worst_case(
         "| floor (S vs held_out) | tier conditions |"
     )
     assert "| **tier** | | **worst** | **worst** | **worst** | **worst** |" in md
-    assert "| best | `coverage >= 1000` | **FAIL** | **FAIL** | **FAIL** | **FAIL** |" in md
+    assert "| best | `cooccurrence >= 1000000` | **FAIL** | **FAIL** | **FAIL** | **FAIL** |" in md
     assert "| worst | `validity <= 1` | pass | pass | pass | pass |" in md
     assert "best: >= 0.95; acceptable: >= 0.9; worst: <= 1" in md
     assert md.count("data:image/png;base64,") == 2

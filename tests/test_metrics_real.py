@@ -53,8 +53,5 @@ def test_mimic4_demo_scores_validity_one(mimic4_dir: Path) -> None:
 def test_simulator_scores_validity_one(system: str) -> None:
     from lossbalance.data import simulate
 
-    try:
-        cohort = simulate(3000, seed=0, system=system)
-    except NotImplementedError:
-        pytest.skip("lossbalance.data.simulate has not landed yet")
+    cohort = simulate(3000, seed=0, system=system)
     _assert_valid_and_self_identical(cohort)

@@ -105,3 +105,21 @@ def test_validate_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Missing argument 'SPEC.yaml'" in capsys.readouterr().err
     assert main(["spec", "validate", "/nonexistent/spec.yaml"]) == 2
     assert one_error_line(capsys) == "/nonexistent/spec.yaml: spec file not found"
+
+
+def test_validate_detects_a_study_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``spec validate studies/default.yaml`` checks it as the study spec it is (it used to
+    fail with experiment-spec errors: 'base: no such field'; issue 19 item 6)."""
+    default = ROOT / "studies" / "default.yaml"
+    assert main(["spec", "validate", str(default)]) == 0
+    out = capsys.readouterr().out
+    assert f"ok {default}: study spec, 2 objectives, 2 searched terms, base study-default" in out
+    # a study spec's errors are one line naming the file and the field, exit 2
+    bad = tmp_path / "study.yaml"
+    bad.write_text(f"base: {SEED}\nobjectives: [validity, novelty]\n")
+    assert main(["spec", "validate", str(bad)]) == 2
+    line = one_error_line(capsys)
+    assert line.startswith(f"{bad}: objectives") and "unknown metric 'novelty'" in line, line
+    bad.write_text("base: missing.yaml\n")
+    assert main(["spec", "validate", str(bad)]) == 2
+    assert one_error_line(capsys) == f"{bad}: base: missing.yaml: file not found"

@@ -209,6 +209,10 @@ def test_circular_extends_names_the_chain(tmp_path: Path) -> None:
             "tiers: [{name: a, conditions: [js << 0.4]}]\n",
             "tiers[0].conditions[0]: condition 'js << 0.4'",
         ),
+        (  # coverage is a share of R's codes: at most 1 (docs/metrics.md)
+            "tiers: [{name: a, conditions: [coverage > 1]}]\n",
+            "tiers[0].conditions: tier 'a' can never be reached",
+        ),
         ("baseline: {label: x}\n", "baseline: give exactly one of checkpoint, run_dir, train"),
         ("baseline: {checkpoint: a.pt, run_dir: r}\n", "(got checkpoint, run_dir)"),
     ],
@@ -225,6 +229,40 @@ def test_error_in_a_base_file_names_it(tmp_path: Path) -> None:
     child = write(tmp_path / "child.yaml", "extends: base.yaml\nname: c\n")
     msg = error_of(child)
     assert msg.startswith(f"{tmp_path / 'base.yaml'} (extended by {child}): training.epochs")
+
+
+def test_a_replaced_list_blames_the_child_not_the_base(tmp_path: Path) -> None:
+    """The child's ``fallbacks:`` list replaces the base's: an error in its
+    ``variants[1]`` is the child's, although the base has a ``variants[1]`` too."""
+    child = write(
+        tmp_path / "v2.yaml",
+        f"extends: {STUDIES / 'seed_aux_weights_ci.yaml'}\n"
+        "fallbacks:\n"
+        "  - tier: worst\n"
+        "    variants:\n"
+        "      - {name: a, losses.age.schedule.params.weight: 0.005}\n"
+        "      - {name: b, losses.age.schedule.weight: 0.005}\n",
+    )
+    msg = error_of(child)
+    assert msg.startswith(f"{child}: fallbacks[0].variants[1].losses.age.schedule.weight"), msg
+    # a mapping of another kind replaces too: the base's params no longer count
+    write(
+        tmp_path / "base.yaml", "losses: {age: {schedule: {family: fixed, params: {weight: 1}}}}\n"
+    )
+    kind = write(
+        tmp_path / "kind.yaml",
+        "extends: base.yaml\nlosses: {age: {schedule: {family: linear, params: {bad: 1}}}}\n",
+    )
+    assert error_of(kind).startswith(f"{kind}: losses.age.schedule"), error_of(kind)
+    # a merged mapping keeps the base's origin for what the child leaves alone
+    write(tmp_path / "b2.yaml", "training: {epochs: -3, lr: 0.01}\n")
+    merged = write(tmp_path / "m.yaml", "extends: b2.yaml\ntraining: {lr: 0.02}\n")
+    assert error_of(merged).startswith(f"{tmp_path / 'b2.yaml'} (extended by {merged})")
+    # of two bases, the later one's list replaces the earlier one's
+    write(tmp_path / "l1.yaml", "tiers: [{name: a}, {name: b, conditions: [validity >= 0.9]}]\n")
+    write(tmp_path / "l2.yaml", "tiers: [{name: a}, {name: b, conditions: [nope >= 1]}]\n")
+    both = write(tmp_path / "both.yaml", "extends: [l1.yaml, l2.yaml]\n")
+    assert error_of(both).startswith(f"{tmp_path / 'l2.yaml'} (extended by {both})"), error_of(both)
 
 
 def test_unreadable_inputs(tmp_path: Path) -> None:

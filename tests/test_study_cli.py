@@ -80,6 +80,11 @@ def test_run_pareto_pick_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     best = max((r for r in rows if r["validity"] >= 0.7), key=lambda r: r["coherence"])
     assert picked["trial"] == best["trial"]
     assert f"picked trial {best['trial']}" in capsys.readouterr().out
+    # without --study: the storage's only study, named in the title (issue 19 item 4)
+    args = ["study", "pick", "--storage", str(storage), "--maximize", "coherence"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "of 'validity-coherence'" in text and "None" not in text
 
     assert (
         main(
@@ -124,7 +129,7 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert _run(storage, "--workers", "0") == 2
     assert "--workers: must be at least 1" in _err(capsys)
 
-    url = "postgresql+psycopg2://bob:hunter2@127.0.0.1:1/db"
+    url = "postgresql://bob:hunter2@127.0.0.1:1/db"
     assert main(["study", "worker", "--storage", url, "--study", "x"]) == 2
     err = _err(capsys)
     assert "bob:***@127.0.0.1:1/db: cannot connect" in err and "hunter2" not in err
@@ -175,3 +180,14 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         == 2
     )
     assert "no such journal file" in _err(capsys)
+
+
+def test_plain_progress_lines_when_output_is_not_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not a terminal (a CI log): one plain line per change of the counts, no bar."""
+    args = ["study", "run", "--toy", "--storage", str(tmp_path / "s.journal"), "--trials", "3"]
+    assert main([*args, "--toy-epochs", "2", "--sampler", "random", "--no-plots"]) == 0
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("trials ")]
+    assert lines and lines[-1].startswith("trials 3/3: "), lines
+    assert "complete" in lines[-1] and "front" in lines[-1]

@@ -373,7 +373,7 @@ def test_real_path_bad_input_exits_2(
     assert main(["study", "run", str(unknown), "--storage", "s.journal"]) == 2
     assert "space: terms.age.families.sigmoid: unknown family (known: cosine" in _err(capsys)
 
-    url = "postgresql+psycopg2://bob:hunter2@127.0.0.1:1/db"
+    url = "postgresql://bob:hunter2@127.0.0.1:1/db"
     assert main(["study", "run", str(spec), "--storage", url, "--no-plots"]) == 2
     err = _err(capsys)
     assert "bob:***@127.0.0.1:1/db: cannot connect" in err and "hunter2" not in err
@@ -389,3 +389,56 @@ def test_real_path_bad_input_exits_2(
         in (_err(capsys))
     )
     assert not (tmp_path / "tiny" / "runs").exists()
+
+
+# ------------------------------------------------------- export reruns exactly (issue 19)
+def test_exported_trial_reruns_to_the_trials_metrics(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The study trains with one thread per worker, ``run`` with the process's setting
+    (torch's default: every core): the exported spec carries the trial's thread count,
+    so the rerun's losses and metrics equal the trial's exactly, and the rerun says so
+    (before: losses differing from about the 8th digit, issue 19 item 1)."""
+    import torch
+
+    monkeypatch.chdir(tmp_path)
+    spec = _tiny_study(tmp_path, budget={"trials": 2, "wall_time_s": 300})
+    assert main(["study", "run", str(spec), "--storage", "s.journal", "--no-plots"]) == 0
+    study = optuna.load_study(
+        study_name="tiny",
+        storage=optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(tmp_path / "s.journal"))
+        ),
+    )
+    trial = [t for t in study.get_trials() if t.state == TrialState.COMPLETE][-1]
+    args = ["study", "export", "--storage", "s.journal", "--trial", str(trial.number)]
+    assert main([*args, "--out", "t.yaml"]) == 0
+    exported = load_spec(tmp_path / "t.yaml")
+    assert exported.training.threads == 1
+    assert exported.origin is not None and exported.origin.environment["threads"] == 1
+    capsys.readouterr()
+
+    torch.set_num_threads(2)  # what `lossbalance run` gets on a 2-core machine
+    assert main(["run", "t.yaml", "--out", "rerun", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert torch.get_num_threads() == 2  # restored after the run
+
+    def losses(log: Path) -> list[dict[str, Any]]:
+        # every logged loss, to the last bit (threads change them from about the 8th digit)
+        return [
+            {k: v for k, v in json.loads(line).items() if k != "seconds"}
+            for line in log.read_text().splitlines()
+        ]
+
+    trial_log = Path(trial.user_attrs["run_dir"]) / "log.jsonl"
+    assert losses(tmp_path / "rerun" / "main" / "log.jsonl") == losses(trial_log)
+    rerun = MetricsResult.from_json((tmp_path / "rerun" / "main" / "metrics.json").read_bytes())
+    recorded = trial.user_attrs[METRICS_ATTR]
+    flat = rerun.flat()
+    assert {k: flat[k] for k in recorded if recorded[k] is not None} == {
+        k: v for k, v in recorded.items() if v is not None
+    }
+    assert f"rerun of trial {trial.number} of study 'tiny': the same settings" in out
+    assert f"reproduced trial {trial.number} of study 'tiny' exactly" in out
+    env = json.loads((tmp_path / "rerun" / "main" / "environment.json").read_text())
+    assert env["threads"] == 1 and env["device"] == "cpu"

@@ -31,16 +31,72 @@ def _schedule_text(schedule: object) -> str:
     return f"{family}({shown}){owned}"
 
 
+def is_study_spec(doc: object) -> bool:
+    """Whether a YAML document is a study spec (``lossbalance study run SPEC.yaml``): it
+    has a field only study specs have (``base``, ``space``, ``objectives``, ...) and
+    none only experiment specs have (nor ``extends:``)."""
+    from lossbalance.spec import ExperimentSpec
+    from lossbalance.study import StudySpec
+
+    if not isinstance(doc, dict) or "extends" in doc:
+        return False
+    study, experiment = set(StudySpec.model_fields), set(ExperimentSpec.model_fields)
+    return bool(set(doc) & (study - experiment)) and not set(doc) & (experiment - study)
+
+
+def _validate_study(spec_file: Path, console: Console) -> None:
+    """``spec validate`` of a study spec: its fields, base experiment and search space."""
+    from lossbalance.spec import check_spec_files
+    from lossbalance.study import load_study_spec
+
+    study = load_study_spec(spec_file)
+    objectives = study.parsed_objectives()
+    base = study.base_spec()
+    files = check_spec_files(base)
+    space = study.search_space()
+    table = Table(
+        title=f"study {study.study_name()}  ({spec_file})", show_header=True, title_justify="left"
+    )
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    where = base.source if isinstance(study.base, str) else "inline"
+    table.add_row("base", f"{base.name} ({where}), {base.training.epochs} epochs")
+    table.add_row("objectives", ", ".join(f"{o.name}:{o.direction}" for o in objectives))
+    for kind, conds in (("constraints", study.constraints), ("targets", study.targets)):
+        if conds:
+            table.add_row(kind, ", ".join(str(c) for c in conds))
+    terms = space.terms
+    table.add_row("space", ", ".join(terms) + (" + sampling" if space.sampling else ""))
+    budget = study.budget
+    table.add_row("budget", f"{budget.trials} trials, wall time {budget.wall_time_s} s")
+    table.add_row("sampler", f"{study.sampler.name}, seed {study.sampler.seed}")
+    table.add_row("pruner", "on" if study.pruner.enabled else "off")
+    console.print(table)
+    console.print(
+        f"[green]ok[/] {spec_file}: study spec, {len(objectives)} objectives, "
+        f"{len(terms)} searched terms, base {base.name} ({len(files)} referenced files "
+        "found); run it: lossbalance study run " + str(spec_file),
+        soft_wrap=True,
+    )
+
+
 @spec_app.command("validate")
 def validate(
     spec_file: Path = typer.Argument(
-        ..., help="experiment spec YAML", show_default=False, metavar="SPEC.yaml"
+        ...,
+        help="experiment spec YAML, or a study spec (lossbalance study run SPEC.yaml)",
+        show_default=False,
+        metavar="SPEC.yaml",
     ),
 ) -> None:
     """Check a spec without running it: fields, tiers, plans, every variant, and that
-    each referenced schedule file, data path and baseline exists."""
-    from lossbalance.spec import check_spec_files, load_spec, provisional_sections
+    each referenced schedule file, data path and baseline exists. A study spec (the
+    kind is told from its fields) is checked with its base experiment and space."""
+    from lossbalance.spec import check_spec_files, load_spec, provisional_sections, read_yaml
 
+    if is_study_spec(read_yaml(spec_file)):
+        _validate_study(spec_file, Console(highlight=False))
+        return
     spec = load_spec(spec_file)
     files = check_spec_files(spec)
     console = Console(highlight=False)

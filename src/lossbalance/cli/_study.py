@@ -6,6 +6,7 @@ A thin layer over :mod:`lossbalance.study`.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -209,8 +210,8 @@ def run(
         Path(storage).parent.mkdir(parents=True, exist_ok=True)
     folder = _study_folder(storage) / name
     plot_dir = out if out is not None else folder / "plots"
-    if out is None and plots and folder.parent.is_dir():
-        folder.mkdir(exist_ok=True)
+    if out is None and plots and (folder.parent.is_dir() or is_url(storage)):
+        folder.mkdir(parents=True, exist_ok=True)  # a URL's plots: ./lossbalance-study/
     if plots:
         check_output_path(plot_dir)
     if toy:
@@ -241,6 +242,8 @@ def run(
             f"study {name!r} in {mask_url(storage)}: {config.n_trials} trials{limit}, "
             f"objectives {', '.join(str(o) for o in config.objectives)}; runs: {where}"
         )
+    live = console.is_terminal and not console.is_dumb_terminal  # else plain lines
+    started = time.monotonic()
     with Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
@@ -248,22 +251,27 @@ def run(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
-        disable=quiet,
+        disable=quiet or not live,
         transient=False,
     ) as progress:
         task = progress.add_task(f"study {name}", total=config.n_trials)
+        shown: list[str] = []
 
         def show(st: Any) -> None:
             c = trial_counts(st)
             front = len(st.best_trials) if c.complete else 0
-            progress.update(
-                task,
-                completed=min(c.done, config.n_trials),
-                description=(
-                    f"{c.complete} complete, {c.pruned} pruned, {c.failed} failed, "
-                    f"{c.running} running, front {front}"
-                ),
+            text = (
+                f"{c.complete} complete, {c.pruned} pruned, {c.failed} failed, "
+                f"{c.running} running, front {front}"
             )
+            progress.update(task, completed=min(c.done, config.n_trials), description=text)
+            if not live and shown[-1:] != [text]:  # a CI log: a line per change
+                shown.append(text)
+                console.print(
+                    f"trials {min(c.done, config.n_trials)}/{config.n_trials}: {text} "
+                    f"({time.monotonic() - started:.0f} s)",
+                    highlight=False,
+                )
 
         result = run_study(
             storage,
@@ -369,7 +377,7 @@ def pick(
     st = _load(storage, study)
     chosen = pick_trial(st, conds, maximize=maximize, minimize=minimize)
     metrics = trial_metrics(chosen, study_objectives(st))
-    table = Table(title=f"Trial {chosen.number} of {study!r}")
+    table = Table(title=f"Trial {chosen.number} of {st.study_name!r}")
     table.add_column("name")
     table.add_column("value", justify="right")
     for key, value in chosen.params.items():

@@ -159,9 +159,12 @@ class RuleSet:
         self.source = source
 
     def __repr__(self) -> str:
-        n = sum(len(p) for p in self.rules.values())
+        rules = getattr(self, "rules", None)
+        if rules is None:  # a subclass that keeps its edits its own way (HandRules)
+            return f"{type(self).__name__}(source={getattr(self, 'source', '?')!r})"
+        n = sum(len(p) for p in rules.values())
         return (
-            f"RuleSet(source={self.source!r}, rules={len(self.rules)}, patterns={n}, "
+            f"{type(self).__name__}(source={self.source!r}, rules={len(rules)}, patterns={n}, "
             f"user_rules={len(self.user_rules)})"
         )
 

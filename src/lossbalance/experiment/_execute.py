@@ -153,13 +153,14 @@ def evaluate_checkpoint(
     The generated cohort goes to ``run/generated.npz`` when ``run`` is given.
     """
     from lossbalance.model import generate
-    from lossbalance.training import load_generator
+    from lossbalance.training import load_generator, run_numerics
 
     ev = spec.evaluation
-    model, _ = load_generator(checkpoint, spec.training.device)
-    generated = generate(
-        model, ev.patients, reference=data.train, sampling=ev.sampling, seed=ev.seed
-    )
+    with run_numerics(spec.training):  # training.threads decides generation's numbers too
+        model, _ = load_generator(checkpoint, spec.training.device)
+        generated = generate(
+            model, ev.patients, reference=data.train, sampling=ev.sampling, seed=ev.seed
+        )
     if run is not None:
         generated.save(run.file(GENERATED_FILE))
     try:

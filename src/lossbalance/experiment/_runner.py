@@ -208,6 +208,7 @@ class _Runner:
         failure is recorded and the plan goes on.
         """
         from lossbalance.spec import classify_tier, dump_spec
+        from lossbalance.training import LAST, write_environment
 
         run = RunDir(self.out, run_id)
         role = lineage.role
@@ -222,8 +223,10 @@ class _Runner:
             self.say(f"[bold]{run_id}[/]: complete, reused (tier {outcome.tier or 'none'})")
             return self._ended(result)
         run.start(lineage, fresh=not self.resume)
+        resuming = self.resume and run.file(LAST).is_file()
         if checkpoint is None:
             dump_spec(spec, run.file(SPEC_FILE))
+        write_environment(run.path, spec.training)
         self.set_status(run_id, role, label, "running")
         trained: Trained | None = None
         try:
@@ -232,7 +235,7 @@ class _Runner:
                 self.say(
                     f"[bold]{run_id}[/]: training {spec.training.epochs} epochs on "
                     f"{data.train.n_patients:,} patients"
-                    + (" (resuming from last.pt)" if self.resume else "")
+                    + (" (resuming from last.pt)" if resuming else "")
                     + f"; scored against held_out ({data.describe()})"
                 )
                 trained = train(spec, run, data, resume=self.resume, progress=self.progress)
@@ -306,8 +309,19 @@ class _Runner:
         )
 
     def main(self) -> RunResult:
+        from lossbalance.experiment._rerun import metrics_message, settings_message
+
         lineage = self.lineage(MAIN, "main", self.digest)
-        return self.execute(MAIN, MAIN, lineage, self.spec, critical=True)
+        before = settings_message(self.spec)
+        if before is not None:
+            self.say(before)
+        result = self.execute(MAIN, MAIN, lineage, self.spec, critical=True)
+        after = (
+            None if result.metrics is None else metrics_message(self.spec, result.metrics.flat())
+        )
+        if after is not None:
+            self.say(after)
+        return result
 
     def fallbacks(self, main: RunResult) -> list[RunResult]:
         from lossbalance.spec import plan_for, resolve_variants, spec_digest, tier_rank

@@ -27,6 +27,7 @@ from lossbalance.spec._io import (
 )
 from lossbalance.spec._merge import KIND_KEYS, deep_merge, expand_dotted
 from lossbalance.spec._names import LOSS_TERMS, metric_names
+from lossbalance.spec._origin import SpecOrigin, metric_differences
 from lossbalance.spec._override import (
     ResolvedVariant,
     apply_override,
@@ -75,6 +76,7 @@ __all__ = [
     "ScheduleFile",
     "SimulatorData",
     "SpecFieldError",
+    "SpecOrigin",
     "StopAt",
     "TableData",
     "Tier",
@@ -89,6 +91,7 @@ __all__ = [
     "format_loc",
     "load_schedule_file",
     "load_spec",
+    "metric_differences",
     "metric_names",
     "parse_spec",
     "plan_for",

@@ -11,6 +11,7 @@ from lossbalance._errors import LossbalanceError
 from lossbalance.model import GeneratorConfig
 from lossbalance.schedulers import ScheduleSpec
 from lossbalance.spec._errors import SpecFieldError, error_loc_and_message, fields_at
+from lossbalance.spec._origin import SpecOrigin
 from lossbalance.spec._plans import FallbackPlan
 from lossbalance.spec._sections import (
     BaselineSpec,
@@ -53,6 +54,11 @@ class ExperimentSpec(SpecModel):
     )
     fallbacks: list[FallbackPlan] = Field(
         default_factory=list, description="plans to run when the outcome is a given tier"
+    )
+    origin: SpecOrigin | None = Field(
+        default=None,
+        description="the run this spec was exported from (written by study export; "
+        "run compares its settings and metrics)",
     )
 
     _source: str = PrivateAttr(default="<spec>")
@@ -172,7 +178,7 @@ class ExperimentSpec(SpecModel):
 
         if not self.fallbacks and (self.baseline is None or self.baseline.train is None):
             return
-        base = self.model_dump(mode="json", exclude={"fallbacks", "baseline"})
+        base = self.model_dump(mode="json", exclude={"fallbacks", "baseline", "origin"})
         targets: list[tuple[tuple[str | int, ...], dict[str, Any]]] = [
             (("fallbacks", i, "variants", j), v.override())
             for i, plan in enumerate(self.fallbacks)

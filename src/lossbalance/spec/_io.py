@@ -23,7 +23,7 @@ from lossbalance._atomic import write_text_atomic
 from lossbalance._errors import LossbalanceError
 from lossbalance.spec._errors import error_loc_and_message, validation_message
 from lossbalance.spec._experiment import ExperimentSpec
-from lossbalance.spec._merge import deep_merge
+from lossbalance.spec._merge import deep_merge, replaces
 from lossbalance.spec._paths import relativize_paths, resolve_paths
 from lossbalance.spec._sections import ScheduleSpec
 
@@ -138,11 +138,32 @@ def _load_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict[Any, Any], Pro
         if not Path(os.path.normpath(parent_path)).exists():
             raise LossbalanceError(f"{name}: extends: {parent}: file not found")
         parent_doc, parent_prov = _load_tree(parent_path, (*chain, here))
-        merged = deep_merge(merged, parent_doc)
+        _forget_replaced(parent_doc, merged, prov)
         prov.update(parent_prov)
-    merged = deep_merge(merged, doc)
+        merged = deep_merge(merged, parent_doc)
+    _forget_replaced(doc, merged, prov)
     _record(doc, name, prov)
+    merged = deep_merge(merged, doc)
     return merged, prov
+
+
+def _forget_replaced(doc: Any, base: Any, prov: Provenance, prefix: tuple[Any, ...] = ()) -> None:
+    """Drop the entries of ``prov`` below every place where ``doc`` replaces ``base``.
+
+    Where ``doc`` merges into ``base`` (a mapping over a mapping of the same kind) the
+    base's other values keep their origin; where it replaces it (a list, a scalar, a
+    mapping of another kind) nothing below comes from the base any more: a child's
+    ``fallbacks:`` list replaces the base's, so an error in its ``variants[1]`` names
+    the child, even where the base also had a ``variants[1]``.
+    """
+    if isinstance(doc, Mapping) and isinstance(base, Mapping) and not replaces(base, doc):
+        for key, value in doc.items():
+            if key in base:
+                _forget_replaced(value, base[key], prov, (*prefix, key))
+        return
+    depth = len(prefix)
+    for key in [k for k in prov if len(k) > depth and k[:depth] == prefix]:
+        del prov[key]
 
 
 def _culprit(prov: Provenance, loc: tuple[Any, ...], top: str) -> str:
@@ -223,7 +244,7 @@ def spec_to_dict(
     spec: ExperimentSpec, relative_to: str | os.PathLike[str] | None = None
 ) -> dict[str, Any]:
     """The spec as plain data (what YAML or JSON will hold), every field explicit."""
-    doc = spec.model_dump(mode="json")
+    doc = spec.model_dump(mode="json", exclude={"origin"} if spec.origin is None else None)
     if relative_to is not None:
         doc = relativize_paths(doc, Path(relative_to))
     return doc
@@ -251,6 +272,8 @@ def dump_spec(spec: ExperimentSpec, path: str | os.PathLike[str]) -> Path:
 
 
 def spec_digest(spec: ExperimentSpec) -> str:
-    """A SHA-256 of the spec's content (equal specs, equal digests)."""
-    text = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """A SHA-256 of the spec's content (equal specs, equal digests); ``origin`` (where an
+    exported spec came from) does not change what a run computes and is left out."""
+    doc = spec.model_dump(mode="json", exclude={"origin"})
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

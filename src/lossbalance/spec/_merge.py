@@ -24,14 +24,15 @@ KIND_KEYS: tuple[str, ...] = ("family", "file", "source")
 _MISSING = object()
 
 
-def _replaces(base: Mapping[Any, Any], override: Mapping[Any, Any]) -> bool:
+def replaces(base: Mapping[Any, Any], override: Mapping[Any, Any]) -> bool:
+    """Rule 3: ``override`` names a kind other than ``base``'s, so it replaces ``base``."""
     return any(key in override and base.get(key, _MISSING) != override[key] for key in KIND_KEYS)
 
 
 def deep_merge(base: Any, override: Any) -> Any:
     """``override`` merged into ``base`` (neither is modified)."""
     if isinstance(base, Mapping) and isinstance(override, Mapping):
-        if _replaces(base, override):
+        if replaces(base, override):
             return _copy(override)
         out = {key: _copy(value) for key, value in base.items()}
         for key, value in override.items():

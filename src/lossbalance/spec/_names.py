@@ -1,7 +1,7 @@
 """Names a spec may use: metrics (with the range of their values) and loss terms.
 
 Metric names come from :data:`lossbalance.metrics.METRIC_DIRECTIONS` (plus
-``floor_<name>``). The ranges below (from DESIGN.md "Metric definitions (exact)")
+``floor_<name>``). The ranges below (docs/metrics.md, the definitions)
 let tier checks see that ``top100 > 1`` can never hold; a metric without a known
 range spans the real line. If :mod:`lossbalance.metrics` cannot be imported, the
 names of this table stand in (PROVISIONAL, reported by ``spec validate``).
@@ -34,7 +34,7 @@ _BASE_DOMAINS: dict[str, tuple[float, float]] = {
     "coherence_gap": (-1.0, 1.0),
     "cooccurrence": _NONNEG,
     "cooccurrence_ratio": _NONNEG,
-    "coverage": _NONNEG,
+    "coverage": _UNIT,  # distinct codes of G that F has / distinct codes of F
     "distinct_ratio": _NONNEG,
     "entropy_ratio": _NONNEG,
     "unique_patient_rate": _UNIT,

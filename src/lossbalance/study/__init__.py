@@ -38,7 +38,7 @@ from lossbalance.study._schedule_space import (
     default_schedule_space,
 )
 from lossbalance.study._space import Choice, FloatRange, IntRange, SearchSpace
-from lossbalance.study._storage import DEFAULT_STORAGE, mask_url, open_storage
+from lossbalance.study._storage import DEFAULT_STORAGE, mask_url, open_storage, resolve_url
 from lossbalance.study._study_spec import (
     DEFAULT_FOLDER,
     Budget,
@@ -131,6 +131,7 @@ __all__ = [
     "read_config",
     "register_problem",
     "resolve_trial_spec",
+    "resolve_url",
     "run_study",
     "run_worker",
     "to_minimization",

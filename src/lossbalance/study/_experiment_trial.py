@@ -64,6 +64,7 @@ RUN_DIR_ATTR = "run_dir"
 TIER_ATTR = "tier"
 WEIGHTS_ATTR = "weights"
 EVALUATION_ATTR = "evaluation"
+ENVIRONMENT_ATTR = "environment"
 WEIGHTS_FILE = "weights.jsonl"
 
 #: At most this many points of a trial's weight trajectory are kept.
@@ -279,10 +280,16 @@ class ExperimentTrialFunction:
         """Run one trial (see the module docstring); return every final metric."""
         from lossbalance.experiment import RunDir, evaluate_checkpoint, finish_run, train_run
         from lossbalance.experiment._rundir import RUN_FILES, SPEC_FILE
-        from lossbalance.spec import dump_spec, spec_digest, spec_to_dict
+        from lossbalance.spec import apply_override, dump_spec, spec_digest, spec_to_dict
+        from lossbalance.training import run_environment, write_environment
 
         try:
             spec = resolve_trial_spec(self.base_spec(), self.search_space(), params)
+            if spec.training.threads is None:
+                # the worker's thread share decides the numbers: the spec says it, so
+                # that an exported trial reruns to the same metrics
+                threads = {"threads": run_environment(spec.training)["threads"]}
+                spec = apply_override(spec, {"training": threads}, where="study trial")
         except (ValueError, LossbalanceError) as exc:
             raise TrialFailed(f"resolving the spec: {exc}") from None
         number = getattr(report, "number", None)
@@ -294,10 +301,12 @@ class ExperimentTrialFunction:
         for stale in (*RUN_FILES, WEIGHTS_FILE):  # a folder left by a deleted storage
             run.file(stale).unlink(missing_ok=True)
         dump_spec(spec, run.file(SPEC_FILE))
+        write_environment(run.path, spec.training)
         record = getattr(report, "record", None)
         if record is not None:
             record(SPEC_ATTR, spec_to_dict(spec))
             record(RUN_DIR_ATTR, str(run.path))
+            record(ENVIRONMENT_ATTR, run_environment(spec.training))
         data = trial_data(spec)
         if record is not None:
             record(EVALUATION_ATTR, evaluation_record(data))
@@ -359,7 +368,8 @@ def trial_spec(study: optuna.Study, number: int) -> ExperimentSpec:
         LossbalanceError: no such trial, or a trial without a recorded spec (a toy
             trial, or one that failed before its spec was resolved).
     """
-    from lossbalance.spec import parse_spec
+    from lossbalance.spec import SpecOrigin, parse_spec
+    from lossbalance.study._workers import METRICS_ATTR
 
     found = [t for t in study.get_trials(deepcopy=False) if t.number == number]
     if not found:
@@ -376,8 +386,17 @@ def trial_spec(study: optuna.Study, number: int) -> ExperimentSpec:
         )
     spec = parse_spec(doc, source=f"trial {number} of {study.study_name!r}")
     named = f"{spec.name}-trial-{number}"
+    origin = SpecOrigin(
+        run=f"trial {number} of study {study.study_name!r}",
+        metrics=found[0].user_attrs.get(METRICS_ATTR) or {},
+        environment=found[0].user_attrs.get(ENVIRONMENT_ATTR) or {},
+    )
     return spec.model_copy(
-        update={"name": named, "description": f"study {study.study_name!r}, trial {number}"}
+        update={
+            "name": named,
+            "description": f"study {study.study_name!r}, trial {number}",
+            "origin": origin,
+        }
     )
 
 

@@ -5,7 +5,8 @@
   by a lock file, correct with several worker processes on one machine. It has no
   heartbeat; lossbalance's workers record ``host:pid`` on each trial and fail, then
   retry, a trial whose process is gone (see :mod:`lossbalance.study._workers`).
-* A URL (``postgresql://...``, ``sqlite:///...``, ``mysql://...``) opens
+* A URL (``postgresql://...``, ``sqlite:///...``, ``mysql://...``; a URL that names no
+  driver gets an installed one, :func:`resolve_url`) opens
   :class:`~optuna.storages.RDBStorage` with heartbeats: a running trial records a
   heartbeat every ``heartbeat_interval`` seconds; one silent for ``grace_period``
   seconds is failed by the next worker that asks for a trial, and Optuna 5's
@@ -16,9 +17,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import optuna
 from optuna.storages import (
@@ -57,6 +60,72 @@ def mask_url(url: str) -> str:
         return url
 
 
+#: Drivers tried in order for a URL that names none (``postgresql://``): SQLAlchemy 2.1
+#: maps a plain ``postgresql://`` to psycopg 3 only, an install with psycopg2 alone fails.
+PLAIN_URL_DRIVERS: dict[str, tuple[str, ...]] = {
+    "postgresql": ("psycopg", "psycopg2"),
+    "mysql": ("mysqldb", "pymysql"),
+}
+
+#: What to ``pip install`` for a driver (its package name, where it differs).
+DRIVER_PACKAGES: dict[str, str] = {
+    "psycopg": "psycopg[binary]",
+    "psycopg2": "psycopg2-binary",
+    "mysqldb": "mysqlclient",
+}
+
+
+def _driver_importable(url: Any) -> bool:
+    try:
+        url.get_dialect().import_dbapi()
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_url(url: str) -> str:
+    """The SQLAlchemy URL to open for ``url``, with a driver that is installed.
+
+    ``postgresql+psycopg://``, ``postgresql+psycopg2://``, ``sqlite:///`` and other URLs
+    that name their driver are kept as they are; a URL that names none
+    (``postgresql://``, ``mysql://``) gets the first installed driver of
+    :data:`PLAIN_URL_DRIVERS` (SQLAlchemy's own default first).
+
+    Raises:
+        LossbalanceError: one line naming the URL (password hidden) and the driver that
+            is missing, or the unknown database.
+    """
+    import sqlalchemy
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    masked = mask_url(url)
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+    except ArgumentError as exc:
+        raise LossbalanceError(f"storage {masked}: not a database URL ({exc})") from None
+    backend, named = parsed.get_backend_name(), "+" in parsed.drivername
+    try:
+        driver = parsed.get_driver_name()
+        if _driver_importable(parsed):
+            return url
+    except NoSuchModuleError:
+        raise LossbalanceError(
+            f"storage {masked}: unknown database or driver {parsed.drivername!r} "
+            "(e.g. postgresql://, postgresql+psycopg2://, sqlite:///file.db)"
+        ) from None
+    if not named:
+        for alternative in PLAIN_URL_DRIVERS.get(backend, ()):
+            candidate = parsed.set(drivername=f"{backend}+{alternative}")
+            with contextlib.suppress(NoSuchModuleError):
+                if _driver_importable(candidate):
+                    return candidate.render_as_string(hide_password=False)
+    package = DRIVER_PACKAGES.get(driver, driver)
+    raise LossbalanceError(
+        f"storage {masked}: the database driver {driver!r} is not installed "
+        f"(pip install '{package}')"
+    )
+
+
 def open_storage(
     url_or_path: str | os.PathLike[str] | None = None,
     *,
@@ -77,8 +146,9 @@ def open_storage(
         connect_timeout: seconds to wait for a database server to answer.
 
     Raises:
-        LossbalanceError: a path whose folder does not exist, or a URL that cannot
-            connect (the message shows the URL without its password).
+        LossbalanceError: a path whose folder does not exist, a URL whose driver is
+            not installed, or a URL that cannot connect (the message shows the URL
+            without its password).
     """
     target = str(url_or_path) if url_or_path not in (None, "") else DEFAULT_STORAGE
     if not is_url(target):
@@ -91,6 +161,7 @@ def open_storage(
         return JournalStorage(JournalFileBackend(str(path)))
 
     masked = mask_url(target)
+    resolved = resolve_url(target)
     engine_kwargs: dict[str, object] = {}
     if target.startswith(("postgresql", "mysql")):
         engine_kwargs["connect_args"] = {"connect_timeout": int(connect_timeout)}
@@ -98,7 +169,7 @@ def open_storage(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return RDBStorage(
-                target,
+                resolved,
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=heartbeat_interval,
                 grace_period=grace_period,
@@ -111,7 +182,7 @@ def open_storage(
         secret = _password(target)
         if secret:
             reason = reason.replace(secret, "***")
-        reason = reason.replace(target, masked)
+        reason = reason.replace(resolved, masked).replace(target, masked)
         raise LossbalanceError(
             f"storage {masked}: cannot connect ({type(exc).__name__}: {reason[:200]})"
         ) from None

@@ -15,6 +15,13 @@ from lossbalance.training._checkpoint import (
     set_rng_state,
 )
 from lossbalance.training._config import TrainerConfig
+from lossbalance.training._environment import (
+    ENVIRONMENT_FILE,
+    environment_differences,
+    run_environment,
+    run_numerics,
+    write_environment,
+)
 from lossbalance.training._run import (
     DataConfig,
     LossSpec,
@@ -38,6 +45,7 @@ from lossbalance.training._trainer import (
 
 __all__ = [
     "BEST",
+    "ENVIRONMENT_FILE",
     "HOOKS",
     "LAST",
     "Callback",
@@ -54,6 +62,7 @@ __all__ = [
     "TrainerConfig",
     "build_generator",
     "check_run_terms",
+    "environment_differences",
     "epoch_record",
     "fit_cohort",
     "load_checkpoint",
@@ -61,7 +70,10 @@ __all__ = [
     "load_run_config",
     "resolve_device",
     "rng_state",
+    "run_environment",
+    "run_numerics",
     "run_training",
     "save_checkpoint",
     "set_rng_state",
+    "write_environment",
 ]

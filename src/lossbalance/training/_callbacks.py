@@ -20,6 +20,7 @@ from lossbalance._atomic import check_output_path, write_text_atomic
 from lossbalance.training._state import TrainState
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress, TaskID
 
     from lossbalance.training._trainer import Trainer
@@ -148,14 +149,27 @@ class JsonlLogger(Callback):
 
 
 class RichProgress(Callback):
-    """A rich progress bar per epoch showing each term's latest loss and weight."""
+    """Training progress: a rich bar per epoch with each term's latest loss and weight
+    on a terminal; one plain line per epoch otherwise (a CI log, a pipe, a file).
 
-    def __init__(self, refresh_every: int = 1) -> None:
+    Epochs count from 1 (``epoch 1/5``), as the logs and docs say.
+
+    Args:
+        refresh_every: update the bar every this many steps.
+        console: where to draw (default: rich's console, standard output).
+    """
+
+    def __init__(self, refresh_every: int = 1, console: Console | None = None) -> None:
         self.refresh_every = max(1, refresh_every)
+        self.console = console
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._plain: Console | None = None
+        self._epochs = 0
+        self._started = 0.0
 
     def on_train_begin(self, trainer: Trainer, state: TrainState) -> None:
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -164,22 +178,29 @@ class RichProgress(Callback):
             TimeElapsedColumn,
         )
 
+        console = self.console if self.console is not None else Console()
+        self._epochs = trainer.config.epochs
+        if not console.is_terminal or console.is_dumb_terminal:
+            self._plain = console
+            return
         self._progress = Progress(
             TextColumn("epoch {task.fields[epoch]} (pad {task.fields[pad]})"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("{task.fields[terms]}"),
+            console=console,
             transient=False,
         )
         self._progress.start()
 
     def on_epoch_begin(self, trainer: Trainer, state: TrainState) -> None:
+        self._started = time.perf_counter()
         if self._progress is not None:
             self._task = self._progress.add_task(
                 "train",
                 total=state.steps_per_epoch,
-                epoch=state.epoch,
+                epoch=f"{state.epoch + 1}/{self._epochs}",
                 pad=f"{trainer.current_padding:.0%}",
                 terms="",
             )
@@ -194,13 +215,26 @@ class RichProgress(Callback):
             self._progress.update(self._task, advance=self.refresh_every, terms=terms)
 
     def on_epoch_end(self, trainer: Trainer, state: TrainState) -> None:
-        if self._progress is None or self._task is None:
-            return
         val = state.val_losses[-1] if state.val_losses else {}
         text = "val " + "  ".join(f"{k} {v:.3f}" for k, v in val.items())
+        if self._plain is not None:
+            means = state.epoch_losses[-1] if state.epoch_losses else state.losses
+            train = "  ".join(
+                f"{k} {v:.3f} (w {state.weights.get(k, 1.0):g})" for k, v in means.items()
+            )
+            self._plain.print(
+                f"epoch {state.epoch + 1}/{self._epochs}: {state.steps_per_epoch} steps, "
+                f"{time.perf_counter() - self._started:.1f} s, padding "
+                f"{trainer.current_padding:.0%}; train {train}; {text}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        if self._progress is None or self._task is None:
+            return
         self._progress.update(self._task, completed=state.steps_per_epoch, terms=text)
 
     def on_train_end(self, trainer: Trainer, state: TrainState) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+        self._plain = None

@@ -48,6 +48,12 @@ class TrainerConfig(BaseModel):
             values. A non-finite loss is found at the next read.
         check_terms: run :meth:`~lossbalance.model.Generator.check_terms` on one batch
             when training starts (fails on a term with no gradient) and log the norms.
+        threads: torch's intra-op threads while training and generating (None: the
+            process's setting). The thread count changes the last bits of every loss,
+            so a rerun reproduces a run's metrics exactly only with the same count (a
+            study trial records the count it ran with).
+        deterministic: run with ``torch.use_deterministic_algorithms(True)`` (and
+            ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` unless set, as torch's docs ask on CUDA).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -75,6 +81,8 @@ class TrainerConfig(BaseModel):
     tf32: bool = True
     sync_every: int | None = Field(default=None, ge=1, le=100_000)
     check_terms: bool = True
+    threads: int | None = Field(default=None, ge=1, le=1024)
+    deterministic: bool = False
 
     @field_validator("monitor")
     @classmethod

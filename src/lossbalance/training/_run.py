@@ -42,6 +42,7 @@ from lossbalance.model import GeneratorConfig
 from lossbalance.schedulers import ScheduleSpec, WeightScheduler
 from lossbalance.training._callbacks import Callback, JsonlLogger, RichProgress
 from lossbalance.training._config import TrainerConfig
+from lossbalance.training._environment import run_numerics
 from lossbalance.training._trainer import LAST, Trainer
 
 
@@ -175,12 +176,13 @@ def fit_cohort(
     if progress:
         callbacks.append(RichProgress())
     callbacks.extend(extra_callbacks or [])
-    trainer = Trainer.from_cohort(
-        cohort, model, training, schedulers, callbacks=callbacks, out_dir=out
-    )
-    if resume and (out / LAST).is_file():
-        trainer.load_checkpoint(out / LAST)
-    trainer.fit()
+    with run_numerics(training):
+        trainer = Trainer.from_cohort(
+            cohort, model, training, schedulers, callbacks=callbacks, out_dir=out
+        )
+        if resume and (out / LAST).is_file():
+            trainer.load_checkpoint(out / LAST)
+        trainer.fit()
     return trainer
 
 
