@@ -311,11 +311,22 @@ def worker(
     heartbeat_interval: int = typer.Option(10, help="Seconds between heartbeats (URLs)."),
     grace_period: int | None = typer.Option(None, help="Seconds before a silent trial is stale."),
     max_retry: int = typer.Option(3, help="Retries of a dead trial (-1: unlimited)."),
+    runs_dir: Path | None = typer.Option(
+        None,
+        help="This worker's folder of run folders (default: <study folder>/<study>/runs, "
+        "from this worker's working directory for a URL).",
+    ),
 ) -> None:
-    """Join a running study and run its trials until its budget is done."""
+    """Join a running study and run its trials until its budget is done.
+
+    A worker shares nothing but the storage with the others: its run folders are
+    its own (--runs-dir); what `study pareto`, `pick`, `plot` and `export` read is
+    recorded in the storage.
+    """
     from lossbalance.study import mask_url, open_storage, run_worker
 
     options = _storage_options(heartbeat_interval, grace_period, max_retry)
+    folder = runs_dir if runs_dir is not None else _study_folder(storage) / study / "runs"
     st = open_storage(storage, **options)
     ran = run_worker(
         st,
@@ -324,8 +335,10 @@ def worker(
         threads=threads,
         max_retry=options["max_retry"],
         where=mask_url(storage),
+        runs_dir=folder,
     )
-    _console().print(f"worker {index}: ran {ran} trial(s) of {study!r}")
+    done = f"worker {index}: ran {ran} trial(s) of {study!r}"
+    _console().print(f"{done}; run folders in {folder}" if folder.is_dir() else done)
 
 
 @study_app.command("pareto")
@@ -354,14 +367,22 @@ def pick(
     where: list[str] = typer.Option([], "--where", help="Condition, e.g. 'validity>=0.95'."),
     maximize: str | None = typer.Option(None, help="Metric to maximise among those left."),
     minimize: str | None = typer.Option(None, help="Metric to minimise among those left."),
-    json_out: Path | None = typer.Option(None, "--json", help="Also write the pick as JSON."),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="Also write the pick (metrics, spec, log tail, weights) as JSON."
+    ),
 ) -> None:
     """Choose the trial meeting every --where condition that is best on one metric."""
     from rich.table import Table
 
     from lossbalance.study import parse_conditions
     from lossbalance.study._plots import _json_safe
-    from lossbalance.study._results import pick_trial, study_objectives, trial_metrics
+    from lossbalance.study._results import (
+        log_summary,
+        pick_trial,
+        study_objectives,
+        trial_metrics,
+        trial_record,
+    )
 
     conds = parse_conditions(where)
     if json_out is not None:
@@ -378,9 +399,12 @@ def pick(
         table.add_row(key, f"{value:.4g}")
     console = _console()
     console.print(table)
+    last = log_summary(chosen)
+    if last is not None:
+        console.print(last)
     console.print(f"picked trial {chosen.number}")
     if json_out is not None:
-        data = {"trial": chosen.number, "params": chosen.params, "metrics": metrics}
+        data = {**trial_record(chosen, study_objectives(st)), "metrics": metrics}
         write_text_atomic(json_out, json.dumps(_json_safe(data), indent=2) + "\n")
 
 
