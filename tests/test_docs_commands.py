@@ -66,7 +66,7 @@ def _segments(line: str) -> list[str]:
             quote = ch
         elif ch == "#" and (not cur or cur[-1].isspace()):
             break  # a comment
-        elif line.startswith(("&&", "||"), i) or ch in ";|":
+        elif line.startswith(("&&", "||"), i) or ch in ";|&":
             out.append(cur)
             cur = ""
             i += 2 if line.startswith(("&&", "||"), i) else 1
@@ -77,9 +77,28 @@ def _segments(line: str) -> list[str]:
     return [s.strip() for s in out if s.strip()]
 
 
+def _without_redirections(tokens: list[str]) -> list[str]:
+    """``tokens`` less shell redirections (``> log``, ``2>&1``, ``>>log``)."""
+    out: list[str] = []
+    skip = False
+    for token in tokens:
+        if skip:
+            skip = False
+        elif re.fullmatch(r"\d*(>>?|<)", token):
+            skip = True  # the file name follows
+        elif not re.match(r"^\d*(>>?|<|&>)", token):
+            out.append(token)
+    return out
+
+
 def _program_args(tokens: list[str]) -> list[str] | None:
-    """The arguments after ``lossbalance`` / ``python -m lossbalance``, else None."""
-    while tokens and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", tokens[0]):  # VAR=value prefixes
+    """The arguments after ``lossbalance`` / ``python -m lossbalance``, else None
+    (``VAR=value``, ``env``, ``exec``, ``nohup`` and ``time`` in front are skipped)."""
+    tokens = _without_redirections(tokens)
+    while tokens and (
+        re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", tokens[0])
+        or tokens[0] in ("env", "exec", "nohup", "time")
+    ):
         tokens = tokens[1:]
     if tokens and _PROGRAM.match(tokens[0]):
         return tokens[1:]
@@ -182,6 +201,7 @@ def test_extractor_reads_shell_lines(tmp_path: Path) -> None:
         "```\n"
         "```python\nlossbalance run no.yaml\n```\n"
         "```\npython -m lossbalance version; OMP_NUM_THREADS=1 lossbalance report r\n```\n"
+        "```sh\nCUDA_VISIBLE_DEVICES=$i exec lossbalance version > w$i.log 2>&1 &\n```\n"
     )
     found = [(c.where.rsplit(":", 1)[1], c.args) for c in doc_commands([doc])]
     assert found == [
@@ -189,6 +209,7 @@ def test_extractor_reads_shell_lines(tmp_path: Path) -> None:
         ("3", ("data", "simulate", "--patients", "20", "--out", "c.npz")),
         ("11", ("version",)),
         ("11", ("report", "r")),
+        ("14", ("version",)),
     ]
 
 
