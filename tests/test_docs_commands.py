@@ -93,11 +93,12 @@ def _without_redirections(tokens: list[str]) -> list[str]:
 
 def _program_args(tokens: list[str]) -> list[str] | None:
     """The arguments after ``lossbalance`` / ``python -m lossbalance``, else None
-    (``VAR=value``, ``env``, ``exec``, ``nohup`` and ``time`` in front are skipped)."""
+    (``VAR=value``, ``env``, ``exec``, ``nohup``, ``time`` and shell keywords such as
+    ``until`` in front are skipped)."""
     tokens = _without_redirections(tokens)
     while tokens and (
         re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", tokens[0])
-        or tokens[0] in ("env", "exec", "nohup", "time")
+        or tokens[0] in ("env", "exec", "nohup", "time", "until", "while", "if", "then", "do", "!")
     ):
         tokens = tokens[1:]
     if tokens and _PROGRAM.match(tokens[0]):
