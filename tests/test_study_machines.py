@@ -27,6 +27,7 @@ from lossbalance.study import (
     create_or_load_study,
     load_study_spec,
     open_storage,
+    run_worker,
     trial_counts,
 )
 from lossbalance.study._experiment_trial import (
@@ -101,6 +102,20 @@ def _study_file(folder: Path, trials: int) -> Path:
     path = folder / "study.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
+
+
+def test_a_worker_writes_its_run_folders_where_it_is_told(tmp_path: Path) -> None:
+    """``run_worker(runs_dir=...)`` replaces the folder stored by the study's creator."""
+    config = load_study_spec(_study_file(tmp_path, 1)).to_config(tmp_path / "creator")
+    storage = optuna.storages.InMemoryStorage()
+    create_or_load_study(storage, "mine", config)
+    run_worker(storage, "mine", runs_dir=tmp_path / "mine")
+    (trial,) = optuna.load_study(study_name="mine", storage=storage).get_trials()
+    assert trial.state == TrialState.COMPLETE
+    assert Path(trial.user_attrs[RUN_DIR_ATTR]) == tmp_path / "mine" / "trial-0000"
+    assert (tmp_path / "mine" / "trial-0000" / "metrics.json").is_file()
+    assert not (tmp_path / "creator").exists()
+    assert [r["epoch"] for r in trial.user_attrs[LOG_TAIL_ATTR]] == [0, 1]
 
 
 @pytest.mark.postgres

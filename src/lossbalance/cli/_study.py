@@ -313,8 +313,9 @@ def worker(
     max_retry: int = typer.Option(3, help="Retries of a dead trial (-1: unlimited)."),
     runs_dir: Path | None = typer.Option(
         None,
-        help="This worker's folder of run folders (default: <study folder>/<study>/runs, "
-        "from this worker's working directory for a URL).",
+        help="This worker's folder of run folders (default for a URL: "
+        "lossbalance-study/<study>/runs in the working directory; for a journal file: "
+        "the study's own).",
     ),
 ) -> None:
     """Join a running study and run its trials until its budget is done.
@@ -323,10 +324,12 @@ def worker(
     its own (--runs-dir); what `study pareto`, `pick`, `plot` and `export` read is
     recorded in the storage.
     """
-    from lossbalance.study import mask_url, open_storage, run_worker
+    from lossbalance.study import DEFAULT_FOLDER, mask_url, open_storage, run_worker
 
     options = _storage_options(heartbeat_interval, grace_period, max_retry)
-    folder = runs_dir if runs_dir is not None else _study_folder(storage) / study / "runs"
+    folder = runs_dir
+    if folder is None and is_url(storage):  # another machine: not the creator's folder
+        folder = Path(DEFAULT_FOLDER) / study / "runs"
     st = open_storage(storage, **options)
     ran = run_worker(
         st,
@@ -338,7 +341,7 @@ def worker(
         runs_dir=folder,
     )
     done = f"worker {index}: ran {ran} trial(s) of {study!r}"
-    _console().print(f"{done}; run folders in {folder}" if folder.is_dir() else done)
+    _console().print(f"{done}; run folders in {folder}" if folder and folder.is_dir() else done)
 
 
 @study_app.command("pareto")
