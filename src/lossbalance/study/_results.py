@@ -118,7 +118,7 @@ def trial_record(trial: FrozenTrial, objectives: Sequence[Objective]) -> dict[st
 def log_summary(trial: FrozenTrial) -> str | None:
     """One line from the last record of the trial's stored log tail (epoch counted from
     1, training and validation losses per term), or None when it recorded none."""
-    tail = trial.user_attrs.get("log_tail") or []
+    tail = trial.user_attrs.get("log_tail") or []  # _experiment_trial.LOG_TAIL_ATTR
     if not tail or not isinstance(tail[-1], dict):
         return None
     last = tail[-1]
