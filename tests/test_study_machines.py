@@ -155,7 +155,6 @@ def test_workers_that_share_only_the_database(
             out, _ = p.communicate(timeout=300)
             assert p.returncode == 0, out
             outs.append(out)
-        print("".join(outs))
         study = optuna.load_study(study_name=name, storage=storage)
         counts = trial_counts(study)
         assert counts.complete == budget and counts.failed == 0
@@ -201,6 +200,22 @@ def test_workers_that_share_only_the_database(
         assert main(["run", "t.yaml", "--out", "rerun", "--no-progress"]) == 0
         assert (reader / "rerun" / "report.md").is_file()
         assert sorted(os.listdir(reader)) == ["p.json", "pareto.json", "plots", "rerun", "t.yaml"]
+        with capsys.disabled():  # what a reader of `pytest -s` sees
+            print(f"\nshared-nothing study {name!r}:")
+            for out in outs:
+                print("  " + out.strip().splitlines()[-1])
+            for t in sorted(complete, key=lambda t: t.number):
+                sizes = ", ".join(
+                    f"{k} {json_size(t.user_attrs[k])} B"
+                    for k in (SPEC_ATTR, LOG_TAIL_ATTR, WEIGHTS_ATTR, METRICS_ATTR)
+                )
+                print(f"  trial {t.number} on {t.user_attrs[WORKER_ATTR]}: {sizes}")
+            print(
+                f"  after deleting both workers' folders, from {reader.name}/: pareto "
+                f"({len(rows)} rows), pick (trial {picked['trial']}, log tail of "
+                f"{len(picked['log_tail'])} epochs), plot, export of trial {number}, "
+                "`lossbalance run t.yaml`: all exit 0"
+            )
     finally:
         for p in procs:
             if p.poll() is None:
