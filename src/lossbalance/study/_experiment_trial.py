@@ -20,14 +20,10 @@ run``):
 The run folder ``<runs_dir>/trial-NNNN/`` keeps what a runner's run folder keeps
 (``spec.yaml``, ``log.jsonl`` with the weights per epoch, ``last.pt`` / ``best.pt``,
 ``generated.npz``, ``outcome.json``, ``metrics.json``) plus ``weights.jsonl``, the
-weight of every term along training. The run folder is the worker's own: everything
-``study pareto``, ``pick``, ``plot`` and ``export`` read lives in the storage, as trial
-user attributes: ``spec`` (the resolved spec, what ``study export`` writes),
-``run_dir`` (on the worker's machine, for reference), ``tier``, ``weights`` (the
-trajectory, 6 significant digits) and ``log_tail`` (the last :data:`LOG_TAIL_LINES`
-lines of ``log.jsonl``, recorded however the trial ends), each well under the 64 KiB
-a MySQL ``TEXT`` column holds (:data:`MAX_ATTR_BYTES`). A NaN loss or any failure of
-training or evaluation fails the trial with the reason; the study goes on.
+weight of every term along training. The trial records ``spec`` (the resolved spec,
+what ``study export`` writes), ``run_dir``, ``tier`` and ``weights`` as user
+attributes. A NaN loss or any failure of training or evaluation fails the trial with
+the reason; the study goes on.
 """
 
 from __future__ import annotations
@@ -58,11 +54,18 @@ SPEC_ATTR = "spec"
 RUN_DIR_ATTR = "run_dir"
 TIER_ATTR = "tier"
 WEIGHTS_ATTR = "weights"
-LOG_TAIL_ATTR = "log_tail"
 WEIGHTS_FILE = "weights.jsonl"
 
 #: At most this many points of a trial's weight trajectory are kept.
 MAX_WEIGHT_POINTS = 200
+
+# Workers share nothing but the storage: the run folder is the worker's own, and
+# everything ``study pareto``, ``pick``, ``plot`` and ``export`` read is a trial user
+# attribute (``spec``, ``tier``, ``weights`` with 6 significant digits, ``log_tail``;
+# ``run_dir`` names the folder on the worker's machine, for reference).
+#: Trial user attribute: the last :data:`LOG_TAIL_LINES` records of ``log.jsonl``,
+#: recorded however training ends (complete, pruned, failed).
+LOG_TAIL_ATTR = "log_tail"
 #: The last this many lines of a trial's ``log.jsonl`` are recorded on the trial.
 LOG_TAIL_LINES = 5
 #: Upper bound on one recorded attribute's JSON: Optuna's RDB storage keeps user
