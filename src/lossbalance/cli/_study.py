@@ -71,6 +71,22 @@ def _study_folder(storage: str) -> Path:
     return Path(DEFAULT_FOLDER) if is_url(storage) else Path(storage).parent
 
 
+def _print_log_summary(console: Console, trial: Any) -> None:
+    """Print the last logged epoch of ``trial`` as the storage holds it (if recorded)."""
+    from lossbalance.study._results import log_summary
+
+    line = log_summary(trial)
+    if line is not None:
+        console.print(line)
+
+
+def _stored_record(study: Any, trial: Any) -> dict[str, Any]:
+    """Everything the storage holds about ``trial`` (``study pick --json``)."""
+    from lossbalance.study._results import study_objectives, trial_record
+
+    return trial_record(trial, study_objectives(study))
+
+
 @study_app.command("run")
 def run(
     spec_file: Path | None = typer.Argument(
@@ -379,13 +395,7 @@ def pick(
 
     from lossbalance.study import parse_conditions
     from lossbalance.study._plots import _json_safe
-    from lossbalance.study._results import (
-        log_summary,
-        pick_trial,
-        study_objectives,
-        trial_metrics,
-        trial_record,
-    )
+    from lossbalance.study._results import pick_trial, study_objectives, trial_metrics
 
     conds = parse_conditions(where)
     if json_out is not None:
@@ -401,13 +411,11 @@ def pick(
     for key, value in sorted(metrics.items()):
         table.add_row(key, f"{value:.4g}")
     console = _console()
+    _print_log_summary(console, chosen)
     console.print(table)
-    last = log_summary(chosen)
-    if last is not None:
-        console.print(last)
     console.print(f"picked trial {chosen.number}")
     if json_out is not None:
-        data = {**trial_record(chosen, study_objectives(st)), "metrics": metrics}
+        data = {**_stored_record(st, chosen), "metrics": metrics}
         write_text_atomic(json_out, json.dumps(_json_safe(data), indent=2) + "\n")
 
 
