@@ -229,11 +229,21 @@ def _check(command: DocCommand, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         if rest:  # e.g. `lossbalance study --help`; only options may follow a group
             assert all(t.startswith("-") for t in rest), f"{where}: `{name}` needs a subcommand"
         return
-    options = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts) if o.startswith("-")}
-    options |= {"--help"}
+
+    def opts(hidden: bool) -> set[str]:
+        return {
+            o
+            for p in cmd.params
+            if bool(getattr(p, "hidden", False)) == hidden
+            for o in (*p.opts, *p.secondary_opts)
+            if o.startswith("-")
+        }
+
+    options, hidden = opts(False) | {"--help"}, opts(True)
     for flag in _flags(rest):
+        what = "a hidden option (removed or deprecated)" if flag in hidden else "no option"
         assert flag in options, (
-            f"{where}: `{name}` has no option {flag} (its options: {', '.join(sorted(options))})"
+            f"{where}: `{name}` has {what} {flag} (its options: {', '.join(sorted(options))})"
         )
         assert flag in help_text, f"{where}: {flag} is missing from `{name} --help`"
     parser = cmd.make_parser(ctx)
