@@ -318,35 +318,96 @@ def measure_search(
 
 
 # ------------------------------------------------------------------------- scale-out
-def trials_per_hour(problem: BenchProblem, workers: int, n_trials: int) -> float:
+#: Repetitions of the scale-out benchmark (``BENCH_SCALE_REPS``, default 3).
+SCALE_REPS = int(os.environ.get("BENCH_SCALE_REPS", "3"))
+
+
+def trials_per_hour(
+    problem: BenchProblem, workers: int, n_trials: int, seed: int = 0
+) -> dict[str, float]:
     """One study of ``n_trials`` random trials with ``workers`` spawned processes of one
     thread on PostgreSQL; trials per hour between the first trial's start and the last
-    trial's end (storage timestamps, so process start-up is left out)."""
+    trial's end (storage timestamps, so process start-up is left out).
+
+    Returns:
+        ``per_h`` (COMPLETE trials per hour), ``complete``, ``failed``, ``span_s`` and
+        ``wall_s`` (the whole run, start-up included).
+    """
     name = f"lb-bench-{problem.name}-{uuid.uuid4().hex[:8]}"
     storage = open_storage(POSTGRES_URL)
     with tempfile.TemporaryDirectory() as runs:
-        config = problem.config(runs, 0, "random", None, n_trials)
+        config = problem.config(runs, seed, "random", None, n_trials)
         try:
+            start = time.perf_counter()
             study = run_study(POSTGRES_URL, name, config, workers=workers, threads=workers)
-            done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            wall = time.perf_counter() - start
+            trials = study.get_trials(deepcopy=False)
+            done = [t for t in trials if t.state == TrialState.COMPLETE]
             first = min(t.datetime_start for t in done if t.datetime_start is not None)
             last = max(t.datetime_complete for t in done if t.datetime_complete is not None)
-            return len(done) / ((last - first).total_seconds() / 3600.0)
+            span = (last - first).total_seconds()
+            return {
+                "per_h": len(done) / (span / 3600.0),
+                "complete": len(done),
+                "failed": sum(t.state == TrialState.FAIL for t in trials),
+                "span_s": span,
+                "wall_s": wall,
+            }
         finally:
             optuna.delete_study(study_name=name, storage=storage)
 
 
-def measure_scaleout(problem: BenchProblem, n_trials: int) -> dict[str, float]:
-    """1 worker, then 2 workers; the ratio, printed."""
-    one = trials_per_hour(problem, 1, n_trials)
-    two = trials_per_hour(problem, 2, n_trials)
-    ratio = two / one
+def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and the two-sided Student-t interval of the mean (NaN ends for one value)."""
+    from scipy import stats
+
+    x = np.asarray(values, dtype=np.float64)
+    mean = float(x.mean())
+    if x.size < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    return mean, mean - half, mean + half
+
+
+def measure_scaleout(
+    problem: BenchProblem, n_trials: int, repetitions: int = SCALE_REPS
+) -> dict[str, Any]:
+    """``repetitions`` x (1 worker, 2 workers), alternating which arm runs first (drift in
+    the machine's other load hits both); per repetition the ratio of trials per hour;
+    the mean ratio and each arm's mean with their 95% t-intervals, printed."""
+    rows = []
+    for rep in range(repetitions):
+        order = (1, 2) if rep % 2 == 0 else (2, 1)
+        arms = {w: trials_per_hour(problem, w, n_trials, seed=rep) for w in order}
+        ratio = arms[2]["per_h"] / arms[1]["per_h"]
+        rows.append({"one": arms[1], "two": arms[2], "ratio": ratio})
+        print(
+            f"  rep {rep} (seed {rep}, {order[0]} worker(s) first): 1 worker "
+            f"{arms[1]['per_h']:.0f} trials/h ({arms[1]['complete']:.0f} in "
+            f"{arms[1]['span_s']:.1f} s, wall {arms[1]['wall_s']:.1f} s), 2 workers "
+            f"{arms[2]['per_h']:.0f} trials/h ({arms[2]['complete']:.0f} in "
+            f"{arms[2]['span_s']:.1f} s, wall {arms[2]['wall_s']:.1f} s): {ratio:.2f}x; "
+            f"load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+    ratio, lo, hi = mean_interval([r["ratio"] for r in rows])
+    one, one_lo, one_hi = mean_interval([r["one"]["per_h"] for r in rows])
+    two, two_lo, two_hi = mean_interval([r["two"]["per_h"] for r in rows])
     print(
-        f"{problem.name} objective on PostgreSQL: 1 worker {one:.0f} trials/h; 2 workers "
-        f"{two:.0f} trials/h; ratio {ratio:.2f} (goal >= 1.8; {os.cpu_count()} CPUs, load "
-        f"{os.getloadavg()[0]:.1f})"
+        f"{problem.name} objective on PostgreSQL, {n_trials} trials per arm, {repetitions} "
+        f"repetition(s): 1 worker {one:.0f} trials/h [{one_lo:.0f}, {one_hi:.0f}]; 2 workers "
+        f"{two:.0f} trials/h [{two_lo:.0f}, {two_hi:.0f}]; ratio {ratio:.2f}x "
+        f"[{lo:.2f}, {hi:.2f}] (mean, 95% t-interval over repetitions; goal >= 1.8; "
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})"
     )
-    return {"one_worker_per_h": one, "two_workers_per_h": two, "ratio": ratio}
+    return {
+        "one_worker_per_h": one,
+        "two_workers_per_h": two,
+        "ratio": ratio,
+        "ratio_low": lo,
+        "ratio_high": hi,
+        "ratios": [r["ratio"] for r in rows],
+    }
 
 
 def run_benchmark(benchmark: Any, measure: Callable[[], Mapping[str, Any]]) -> None:

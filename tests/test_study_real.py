@@ -223,6 +223,7 @@ def test_a_pruned_trial_stops_training_at_the_report(tmp_path: Path) -> None:
     weights = report.attrs["weights"]
     assert weights["weights"]["age"] and set(weights["weights"]["age"]) == {0.05}
     assert report.attrs["run_dir"] == str(run)
+    assert [r["epoch"] for r in report.attrs["log_tail"]] == [0]  # recorded when pruned too
 
 
 def test_training_failure_fails_the_trial_and_the_study_goes_on(

@@ -205,6 +205,8 @@ def test_sigkill_a_worker_mid_trial_on_postgres(
         "2",
         "--threads",
         "1",
+        "--runs-dir",
+        str(tmp_path / "runs"),
     ]
     procs = [
         subprocess.Popen(

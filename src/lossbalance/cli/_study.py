@@ -72,6 +72,22 @@ def _study_folder(storage: str) -> Path:
     return Path(DEFAULT_FOLDER) if is_url(storage) else Path(storage).parent
 
 
+def _print_log_summary(console: Console, trial: Any) -> None:
+    """Print the last logged epoch of ``trial`` as the storage holds it (if recorded)."""
+    from lossbalance.study._results import log_summary
+
+    line = log_summary(trial)
+    if line is not None:
+        console.print(line)
+
+
+def _stored_record(study: Any, trial: Any) -> dict[str, Any]:
+    """Everything the storage holds about ``trial`` (``study pick --json``)."""
+    from lossbalance.study._results import study_objectives, trial_record
+
+    return trial_record(trial, study_objectives(study))
+
+
 @study_app.command("run")
 def run(
     spec_file: Path | None = typer.Argument(
@@ -319,11 +335,25 @@ def worker(
     heartbeat_interval: int = typer.Option(10, help="Seconds between heartbeats (URLs)."),
     grace_period: int | None = typer.Option(None, help="Seconds before a silent trial is stale."),
     max_retry: int = typer.Option(3, help="Retries of a dead trial (-1: unlimited)."),
+    runs_dir: Path | None = typer.Option(
+        None,
+        help="This worker's folder of run folders (default for a URL: "
+        "lossbalance-study/<study>/runs in the working directory; for a journal file: "
+        "the study's own).",
+    ),
 ) -> None:
-    """Join a running study and run its trials until its budget is done."""
-    from lossbalance.study import mask_url, open_storage, run_worker
+    """Join a running study and run its trials until its budget is done.
+
+    A worker shares nothing but the storage with the others: its run folders are
+    its own (--runs-dir); what `study pareto`, `pick`, `plot` and `export` read is
+    recorded in the storage.
+    """
+    from lossbalance.study import DEFAULT_FOLDER, mask_url, open_storage, run_worker
 
     options = _storage_options(heartbeat_interval, grace_period, max_retry)
+    folder = runs_dir
+    if folder is None and is_url(storage):  # another machine: not the creator's folder
+        folder = Path(DEFAULT_FOLDER) / study / "runs"
     st = open_storage(storage, **options)
     ran = run_worker(
         st,
@@ -332,8 +362,10 @@ def worker(
         threads=threads,
         max_retry=options["max_retry"],
         where=mask_url(storage),
+        runs_dir=folder,
     )
-    _console().print(f"worker {index}: ran {ran} trial(s) of {study!r}")
+    done = f"worker {index}: ran {ran} trial(s) of {study!r}"
+    _console().print(f"{done}; run folders in {folder}" if folder and folder.is_dir() else done)
 
 
 @study_app.command("pareto")
@@ -362,7 +394,9 @@ def pick(
     where: list[str] = typer.Option([], "--where", help="Condition, e.g. 'validity>=0.95'."),
     maximize: str | None = typer.Option(None, help="Metric to maximise among those left."),
     minimize: str | None = typer.Option(None, help="Metric to minimise among those left."),
-    json_out: Path | None = typer.Option(None, "--json", help="Also write the pick as JSON."),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="Also write the pick (metrics, spec, log tail, weights) as JSON."
+    ),
 ) -> None:
     """Choose the trial meeting every --where condition that is best on one metric."""
     from rich.table import Table
@@ -385,10 +419,11 @@ def pick(
     for key, value in sorted(metrics.items()):
         table.add_row(key, f"{value:.4g}")
     console = _console()
+    _print_log_summary(console, chosen)
     console.print(table)
     console.print(f"picked trial {chosen.number}")
     if json_out is not None:
-        data = {"trial": chosen.number, "params": chosen.params, "metrics": metrics}
+        data = {**_stored_record(st, chosen), "metrics": metrics}
         write_text_atomic(json_out, json.dumps(_json_safe(data), indent=2) + "\n")
 
 

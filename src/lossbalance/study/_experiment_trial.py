@@ -70,6 +70,78 @@ WEIGHTS_FILE = "weights.jsonl"
 #: At most this many points of a trial's weight trajectory are kept.
 MAX_WEIGHT_POINTS = 200
 
+# Workers share nothing but the storage: the run folder is the worker's own, and
+# everything ``study pareto``, ``pick``, ``plot`` and ``export`` read is a trial user
+# attribute (``spec``, ``tier``, ``weights`` with 6 significant digits, ``log_tail``;
+# ``run_dir`` names the folder on the worker's machine, for reference).
+#: Trial user attribute: the last :data:`LOG_TAIL_LINES` records of ``log.jsonl``,
+#: recorded however training ends (complete, pruned, failed).
+LOG_TAIL_ATTR = "log_tail"
+#: The last this many lines of a trial's ``log.jsonl`` are recorded on the trial.
+LOG_TAIL_LINES = 5
+#: Upper bound on one recorded attribute's JSON: Optuna's RDB storage keeps user
+#: attributes in a ``TEXT`` column, 65,535 bytes on MySQL (PostgreSQL and SQLite have
+#: no such limit); the weights and the log tail are thinned to stay below it.
+MAX_ATTR_BYTES = 60_000
+#: The log tail's share of it (older lines are dropped first).
+LOG_TAIL_BYTES = 16_000
+#: Significant digits of the recorded weights and log values.
+DIGITS = 6
+
+
+def compact(value: Any, digits: int = DIGITS) -> Any:
+    """``value`` with every float rounded to ``digits`` significant digits and
+    non-finite floats as ``None`` (JSON-safe; weights take about half the bytes)."""
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}") if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): compact(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [compact(v, digits) for v in value]
+    return value
+
+
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as Optuna's storages serialise it (``json.dumps``)."""
+    return len(json.dumps(value).encode())
+
+
+def stored_trajectory(traj: dict[str, Any], max_bytes: int = MAX_ATTR_BYTES) -> dict[str, Any]:
+    """The weight trajectory as recorded: :func:`compact`, every other point dropped
+    (the last one kept) until its JSON is below ``max_bytes``."""
+    out = compact(traj)
+    while json_size(out) > max_bytes and len(out["step"]) > 2:
+        n = len(out["step"])
+        keep = sorted({*range(0, n, 2), n - 1})
+        out = {
+            "step": [out["step"][i] for i in keep],
+            "epoch": [out["epoch"][i] for i in keep],
+            "weights": {t: [v[i] for i in keep] for t, v in out["weights"].items()},
+        }
+    return out
+
+
+def log_tail(
+    path: Path, lines: int = LOG_TAIL_LINES, max_bytes: int = LOG_TAIL_BYTES
+) -> list[dict[str, Any]]:
+    """The last ``lines`` records of a ``log.jsonl`` file, :func:`compact`, oldest
+    dropped first while the JSON exceeds ``max_bytes``; ``[]`` when there is no log."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return []
+    tail: list[dict[str, Any]] = []
+    for line in text.splitlines()[-lines:]:
+        try:
+            record = json.loads(line)
+        except ValueError:  # a line cut short by a killed process
+            continue
+        if isinstance(record, dict):
+            tail.append(compact(record))
+    while tail and json_size(tail) > max_bytes:
+        tail.pop(0)
+    return tail
+
 
 def trial_base_spec(spec: ExperimentSpec) -> ExperimentSpec:
     """The part of an experiment spec a trial runs: no baseline, no fallback plans."""
@@ -164,7 +236,7 @@ class _StudyCallback(Callback):
         traj = self.trajectory()
         record = getattr(self.report, "record", None)
         if record is not None:
-            record(WEIGHTS_ATTR, traj)
+            record(WEIGHTS_ATTR, stored_trajectory(traj))
         lines = [
             json.dumps(
                 {
@@ -187,7 +259,13 @@ class _StudyCallback(Callback):
         self.report(state.epoch + 1, values)
 
     def on_train_end(self, trainer: Trainer, state: TrainState) -> None:
+        # runs however training ends (done, pruned, NaN loss): the log is complete then
         self.flush()
+        record = getattr(self.report, "record", None)
+        if record is not None:
+            from lossbalance.experiment._rundir import LOG_FILE
+
+            record(LOG_TAIL_ATTR, log_tail(self.run_path / LOG_FILE))
 
 
 _DATA: dict[str, RunData] = {}

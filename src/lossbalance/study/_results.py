@@ -89,6 +89,56 @@ def trial_metrics(trial: FrozenTrial, objectives: Sequence[Objective]) -> dict[s
     return out
 
 
+#: Trial user attributes :func:`trial_record` passes through: what the experiment
+#: trial function and the objective record (the storage holds them, so any machine
+#: reads them; see :mod:`lossbalance.study._experiment_trial`).
+RECORD_ATTRS: tuple[str, ...] = (
+    "tier",
+    "spec",
+    "log_tail",
+    "weights",
+    "objective_history",
+    "run_dir",
+    "lossbalance:worker",
+    "fail_reason",
+    "pruned_at",
+)
+
+
+def trial_record(trial: FrozenTrial, objectives: Sequence[Objective]) -> dict[str, Any]:
+    """Everything the storage holds about one trial, as a JSON-ready mapping: number,
+    state, parameters, every metric and the :data:`RECORD_ATTRS` it recorded."""
+    out: dict[str, Any] = {
+        "trial": trial.number,
+        "state": trial.state.name,
+        "feasible": is_feasible(trial),
+        "params": dict(trial.params),
+        "metrics": trial_metrics(trial, objectives),
+    }
+    out.update({k: trial.user_attrs[k] for k in RECORD_ATTRS if k in trial.user_attrs})
+    return out
+
+
+def log_summary(trial: FrozenTrial) -> str | None:
+    """One line from the last record of the trial's stored log tail (epoch counted from
+    1, training and validation losses per term), or None when it recorded none."""
+    tail = trial.user_attrs.get("log_tail") or []  # _experiment_trial.LOG_TAIL_ATTR
+    if not tail or not isinstance(tail[-1], dict):
+        return None
+    last = tail[-1]
+
+    def losses(key: str) -> str:
+        values = last.get(key) or {}
+        return ", ".join(f"{t}={_fmt(v)}" for t, v in sorted(values.items()))
+
+    epoch = last.get("epoch")
+    parts = [f"epoch {epoch + 1}" if isinstance(epoch, int) else "epoch ?"]  # log.jsonl: 0-based
+    parts += [f"{name} {losses(key)}" for key, name in (("train", "train"), ("val", "val"))]
+    if isinstance(last.get("seconds"), float | int):
+        parts.append(f"{last['seconds']:.3g} s")
+    return f"trial {trial.number}, last logged epoch (from the storage): " + "; ".join(parts)
+
+
 def is_feasible(trial: FrozenTrial) -> bool:
     """All Optuna constraints of the trial are met (``<= 0``)."""
     return all(v <= 0.0 for v in trial.constraints.values())

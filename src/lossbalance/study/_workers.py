@@ -304,6 +304,7 @@ def run_worker(
     max_retry: int | None = 3,
     where: str = "storage",
     on_trial: Callable[[optuna.Study], None] | None = None,
+    runs_dir: str | os.PathLike[str] | None = None,
 ) -> int:
     """Run trials of an existing study until its budget is done; return how many ran.
 
@@ -316,6 +317,9 @@ def run_worker(
         max_retry: retries of one dead trial (journal storages; RDB uses the storage's).
         where: how to name the storage in error messages.
         on_trial: called after each trial this worker ran (progress display).
+        runs_dir: this worker's folder of run folders, replacing the stored problem
+            option ``runs_dir`` (a path on the machine that created the study) for
+            problems that have one; ``None`` keeps the stored one.
     """
     set_thread_share(threads)
     tune_allocator()
@@ -323,7 +327,10 @@ def run_worker(
     _quiet_expected_failures()
     study = load_existing_study(storage, study_name, where)
     config = read_config(study)
-    problem = build_problem(config.problem, config.problem_options)
+    options = dict(config.problem_options)
+    if runs_dir is not None and "runs_dir" in options:
+        options["runs_dir"] = os.path.abspath(runs_dir)
+    problem = build_problem(config.problem, options)
     seed = None if config.seed is None else config.seed + worker_index
     study.sampler = make_sampler(
         config.sampler,
