@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
+# Optuna has no public hypervolume function (only plot_hypervolume_history); its WFG
+# helper is private API, the one private import left in the study package.
 from optuna._hypervolume import compute_hypervolume
 from optuna.trial import FrozenTrial, TrialState
 from rich.table import Table
