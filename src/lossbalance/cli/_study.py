@@ -334,14 +334,22 @@ def pareto(
     study: str | None = typer.Option(None, help="Study name (default: the only one)."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the rows as JSON."),
 ) -> None:
-    """Print the Pareto trials: parameters, every metric, tier reached."""
+    """Print the Pareto trials: parameters, every metric, tier reached.
+
+    Warns when a Pareto trial's numeric parameter sits within 5% of its range's edge.
+    """
     from lossbalance.study._plots import _json_safe
     from lossbalance.study._results import pareto_table, pareto_trials, trials_frame
 
     if json_out is not None:
         check_output_path(json_out)
+    from lossbalance.study._schedule_space import edge_warnings
+
     st = _load(storage, study)
-    _console().print(pareto_table(st))
+    console = _console()
+    console.print(pareto_table(st))
+    for line in edge_warnings(pareto_trials(st)):
+        console.print(f"warning: {line}")
     if json_out is not None:
         rows = trials_frame(st, pareto_trials(st)).to_dict(orient="records")
         write_text_atomic(json_out, json.dumps(_json_safe(rows), indent=2) + "\n")

@@ -19,9 +19,7 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-# Optuna has no public hypervolume function (only plot_hypervolume_history); its WFG
-# helper is private API, the one private import left in the study package.
-from optuna._hypervolume import compute_hypervolume
+from optuna._hypervolume import compute_hypervolume  # no public hypervolume in Optuna 5
 from optuna.trial import FrozenTrial, TrialState
 from rich.table import Table
 

@@ -118,13 +118,13 @@ def default_base_spec() -> dict[str, Any]:
 
 def default_study_space() -> dict[str, Any]:
     """The built-in study's search space: :func:`default_schedule_space` with decay
-    spans of 1 to 5 epochs (the built-in base trains 5 epochs; longer spans would
-    barely decay)."""
+    spans of 0.5 to 5 epochs (the built-in base trains 5 epochs; longer spans would
+    barely decay; half an epoch is a decay within the first epoch)."""
     space = default_schedule_space().model_dump(mode="json")
     for term in space["terms"].values():
         for params in term["families"].values():
             if "duration" in params:
-                params["duration"] = {"low": 1.0, "high": 5.0, "log": False, "integer": False}
+                params["duration"] = {"low": 0.5, "high": 5.0, "log": False, "integer": False}
     return space
 
 
