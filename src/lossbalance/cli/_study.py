@@ -1,4 +1,4 @@
-"""CLI commands: ``lossbalance study run | worker | pareto | pick | plot | export``.
+"""CLI commands: ``lossbalance study run | worker | pareto | pick | plot | confirm | export``.
 
 A thin layer over :mod:`lossbalance.study`.
 """
@@ -409,6 +409,71 @@ def plot(
     console = _console()
     for key, path in write_study_plots(st, out, conds).items():
         console.print(f"{key}: {path}")
+
+
+@study_app.command("confirm")
+def confirm(
+    spec_file: Path | None = typer.Argument(
+        None, help="Study spec YAML naming the study (default: --study, or the only one)."
+    ),
+    storage: str = typer.Option(DEFAULT_STORAGE, help=_STORAGE_HELP),
+    study: str | None = typer.Option(
+        None, help="Study name (default: the spec's, or the only one)."
+    ),
+    trials: str = typer.Option(
+        "pareto", help="pareto, all (every trial with a kept checkpoint) or numbers: 3,7."
+    ),
+    seeds: int = typer.Option(5, help="Generation seeds: cohorts generated per trial."),
+    retrain: int = typer.Option(0, help="Also train again from this many training seeds."),
+) -> None:
+    """Re-evaluate trials on held_out from their kept checkpoints: mean, std and 95%
+    interval of every metric over several seeds, stored on the study.
+
+    Rerunning with the same settings skips trials already confirmed.
+    """
+    from rich.table import Table
+
+    from lossbalance.study import load_study_spec
+    from lossbalance.study._confirm import (
+        confirm_study,
+        confirmed_interval,
+        format_interval,
+        parse_trial_selection,
+    )
+    from lossbalance.study._results import study_objectives
+
+    if seeds < 1:
+        raise LossbalanceError(f"--seeds: must be at least 1, got {seeds}")
+    if retrain < 0:
+        raise LossbalanceError(f"--retrain: must be at least 0, got {retrain}")
+    selection = parse_trial_selection(trials)
+    if study is None and spec_file is not None:
+        study = load_study_spec(spec_file).study_name()
+    st = _load(storage, study)
+    objectives = study_objectives(st)
+    console = _console()
+
+    def show(result: Any) -> None:
+        what = "already confirmed" if result.status == "skipped" else "confirmed"
+        console.print(f"trial {result.number}: {what} on {result.record.get('reference')}")
+
+    results = confirm_study(st, trials=selection, seeds=seeds, retrain=retrain, on_trial=show)
+    table = Table(title=f"Confirmed trials of {st.study_name!r} (95% t-intervals)")
+    table.add_column("trial", justify="right")
+    for o in objectives:
+        table.add_column(f"{o.name} tuning", justify="right")
+        table.add_column(f"{o.name} held_out", justify="right")
+    table.add_column("n", justify="right")
+    by_number = {t.number: t for t in st.get_trials(deepcopy=False)}
+    for r in results:
+        t = by_number[r.number]
+        row = [str(r.number)]
+        for i, o in enumerate(objectives):
+            row.append(f"{t.values[i]:.4g}" if t.values else "-")
+            row.append(format_interval(confirmed_interval(r.record, o.name)))
+        row.append(f"{r.record.get('n')} {r.record.get('unit', '')}s")
+        table.add_row(*row)
+    console.print(table)
 
 
 @study_app.command("export")

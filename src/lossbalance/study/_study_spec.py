@@ -14,6 +14,7 @@ A study spec (``studies/default.yaml`` is the built-in one written out)::
     budget: {trials: 24, wall_time_s: 330}
     sampler: {name: auto, seed: 0}
     pruner: {enabled: true, min_dominating: 3, warmup_trials: 4, warmup_epochs: 1}
+    checkpoints: {keep: pareto, last: 3, store: null}   # for `study confirm`
 
 Every error is one line naming the file and the field path (the experiment spec's
 formatting, :func:`lossbalance.spec.format_loc`).
@@ -29,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lossbalance._errors import LossbalanceError
 from lossbalance.spec import Condition
+from lossbalance.study._checkpoints import CheckpointPolicy
 from lossbalance.study._config import StudyConfig
 from lossbalance.study._objectives import Objective, parse_objectives
 from lossbalance.study._pruner import DominancePruner
@@ -147,6 +149,10 @@ class StudySpec(_Model):
     budget: Budget = Field(default_factory=Budget)
     sampler: SamplerSettings = Field(default_factory=SamplerSettings)
     pruner: PrunerSettings = Field(default_factory=PrunerSettings)
+    checkpoints: CheckpointPolicy = Field(
+        default_factory=CheckpointPolicy,
+        description="which trials keep their best checkpoint for `study confirm`",
+    )
 
     _source: str = "<study spec>"
     _folder: str = "."
@@ -194,6 +200,18 @@ class StudySpec(_Model):
             return ScheduleSearchSpace.from_yaml(path)
         return ScheduleSearchSpace.from_mapping(self.space, f"{self._source}: space")
 
+    def checkpoint_policy(self, runs_dir: str | os.PathLike[str]) -> CheckpointPolicy:
+        """``checkpoints`` with an absolute store folder: the given one (relative to this
+        file), else ``artifacts`` beside ``runs_dir`` (``<study folder>/<study>/``)."""
+        store = self.checkpoints.store
+        if store is None:
+            path = Path(runs_dir).resolve().parent / "artifacts"
+        else:
+            path = Path(os.path.expanduser(store))
+            if not path.is_absolute():
+                path = Path(self._folder) / path
+        return self.checkpoints.model_copy(update={"store": str(path.resolve())})
+
     def to_config(self, runs_dir: str | os.PathLike[str]) -> StudyConfig:
         """The stored :class:`StudyConfig` (problem ``experiment``) with run folders under
         ``runs_dir``; validates the base spec and the space."""
@@ -211,6 +229,7 @@ class StudySpec(_Model):
             seed=self.sampler.seed,
             pruner=self.pruner.build(),
             problem="experiment",
+            checkpoints=self.checkpoint_policy(runs_dir),
             problem_options={
                 "base": spec_to_dict(base),
                 "space": space.model_dump(mode="json"),

@@ -43,6 +43,7 @@ from optuna.trial import TrialState
 
 from lossbalance._allocator import tune_allocator
 from lossbalance._errors import LossbalanceError
+from lossbalance.study._checkpoints import keep_checkpoint
 from lossbalance.study._config import (
     StudyConfig,
     create_or_load_study,
@@ -212,6 +213,11 @@ class StudyObjective:
             except ValueError as exc:
                 trial.set_user_attr(FAIL_ATTR, str(exc))
                 raise TrialFailed(str(exc)) from None
+        if self.config.checkpoints is not None:
+            feasible = all(condition_violation(c, metrics) <= 0 for c in self.config.constraints)
+            keep_checkpoint(
+                trial, values, feasible=feasible, policy=self.config.checkpoints, signs=self._signs
+            )
         return values
 
 
