@@ -105,7 +105,8 @@ def train(
 def evaluate_checkpoint(
     checkpoint: Path, spec: ExperimentSpec, data: RunData, run: RunDir | None = None
 ) -> MetricsResult:
-    """Generate from ``checkpoint`` as ``spec.evaluation`` says and score against R and H.
+    """Generate from ``checkpoint`` as ``spec.evaluation`` says; score against H (the
+    reference) with R as train.
 
     The generated cohort goes to ``run/generated.npz`` when ``run`` is given.
     """
@@ -121,7 +122,9 @@ def evaluate_checkpoint(
     if run is not None:
         generated.save(run.file(GENERATED_FILE))
     try:
-        return evaluate(generated, data.real, data.heldout, top_k=ev.top_k, seed=ev.seed)
+        return evaluate(
+            generated, reference=data.heldout, train=data.real, top_k=ev.top_k, seed=ev.seed
+        )
     except LossbalanceError as exc:
         raise LossbalanceError(f"{checkpoint}: evaluation: {exc}") from None
 
