@@ -79,15 +79,13 @@ def confirmation_data(spec: ExperimentSpec) -> tuple[Cohort, Cohort]:
 def score_cohort(
     generated: Cohort, reference: Cohort, train: Cohort, spec: ExperimentSpec, seed: int
 ) -> dict[str, float]:
-    """Every metric of ``generated`` against ``reference`` (G vs F), the floor from ``train``.
-
-    ``lossbalance.metrics.evaluate(generated, reference, train, ...)``: the positional
-    order is the same in the old (``real``, ``heldout``) and the new (``reference``,
-    ``train``) signature, and means G against F with the floor drawn from T in both.
-    """
+    """Every metric of ``generated`` against ``reference`` (G vs F), floor and
+    memorization from ``train`` (:func:`lossbalance.metrics.evaluate`)."""
     from lossbalance.metrics import evaluate
 
-    result = evaluate(generated, reference, train, top_k=spec.evaluation.top_k, seed=seed)
+    result = evaluate(
+        generated, reference=reference, train=train, top_k=spec.evaluation.top_k, seed=seed
+    )
     return {k: float(v) for k, v in result.flat().items()}
 
 
