@@ -328,13 +328,44 @@ def worker(
     _console().print(f"worker {index}: ran {ran} trial(s) of {study!r}")
 
 
+def _add_confirmed_rows(table: Any, record: dict[str, Any] | None) -> None:
+    """``confirmed <metric>`` rows (held_out mean [95% interval] n) of a pick's table."""
+    from lossbalance.study._confirm import TABLE_METRICS, confirmed_interval, format_interval
+
+    if record is None:
+        table.add_row("confirmed", "no (tuning values only)")
+        return
+    split = record.get("reference", "held_out")
+    for name in TABLE_METRICS:
+        row = confirmed_interval(record, name)
+        if row is not None and row[0] is not None:
+            table.add_row(f"confirmed {name} ({split})", format_interval(row))
+
+
+def _print_confirmed(console: Console, st: Any, trials: list[Any], storage: str) -> None:
+    """The held_out values of ``trials`` where confirmed; a hint for the others."""
+    from lossbalance.study._confirm import confirmation_table, confirmed_records
+
+    if not trials:
+        return
+    records = confirmed_records(st)
+    console.print(confirmation_table(st, trials, records))
+    missing = [t.number for t in trials if t.number not in records]
+    if missing:
+        console.print(
+            f"{len(missing)} of {len(trials)} Pareto trial(s) not confirmed on held_out: "
+            f"lossbalance study confirm --storage {mask_url(storage)} --study {st.study_name}"
+        )
+
+
 @study_app.command("pareto")
 def pareto(
     storage: str = typer.Option(DEFAULT_STORAGE, help=_STORAGE_HELP),
     study: str | None = typer.Option(None, help="Study name (default: the only one)."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the rows as JSON."),
 ) -> None:
-    """Print the Pareto trials: parameters, every metric, tier reached.
+    """Print the Pareto trials: parameters, every metric, tier reached, and their
+    held_out values where confirmed (`study confirm`), marking those not confirmed.
 
     Warns when a Pareto trial's numeric parameter sits within 5% of its range's edge.
     """
@@ -348,10 +379,16 @@ def pareto(
     st = _load(storage, study)
     console = _console()
     console.print(pareto_table(st))
+    _print_confirmed(console, st, pareto_trials(st), storage)
     for line in edge_warnings(pareto_trials(st)):
         console.print(f"warning: {line}")
     if json_out is not None:
+        from lossbalance.study._confirm import confirmed_records
+
         rows = trials_frame(st, pareto_trials(st)).to_dict(orient="records")
+        records = confirmed_records(st)
+        for row in rows:
+            row["confirmed"] = records.get(int(row["trial"]))
         write_text_atomic(json_out, json.dumps(_json_safe(rows), indent=2) + "\n")
 
 
@@ -364,18 +401,25 @@ def pick(
     minimize: str | None = typer.Option(None, help="Metric to minimise among those left."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the pick as JSON."),
 ) -> None:
-    """Choose the trial meeting every --where condition that is best on one metric."""
+    """Choose the trial meeting every --where condition that is best on one metric.
+
+    A trial confirmed on held_out (`study confirm`) is judged on its 95% interval's
+    pessimistic end (the lower end for >=) and ranked on its confirmed mean; the
+    output says which values decided.
+    """
     from rich.table import Table
 
     from lossbalance.study import parse_conditions
+    from lossbalance.study._confirm import confirmed_records, pick_confirmed
     from lossbalance.study._plots import _json_safe
-    from lossbalance.study._results import pick_trial, study_objectives, trial_metrics
+    from lossbalance.study._results import study_objectives, trial_metrics
 
     conds = parse_conditions(where)
     if json_out is not None:
         check_output_path(json_out)
     st = _load(storage, study)
-    chosen = pick_trial(st, conds, maximize=maximize, minimize=minimize)
+    chosen, notes = pick_confirmed(st, conds, maximize=maximize, minimize=minimize)
+    confirmed = confirmed_records(st).get(chosen.number)
     metrics = trial_metrics(chosen, study_objectives(st))
     table = Table(title=f"Trial {chosen.number} of {study!r}")
     table.add_column("name")
@@ -384,11 +428,15 @@ def pick(
         table.add_row(f"param {key}", f"{value:.4g}" if isinstance(value, float) else str(value))
     for key, value in sorted(metrics.items()):
         table.add_row(key, f"{value:.4g}")
+    _add_confirmed_rows(table, confirmed)
     console = _console()
     console.print(table)
+    for note in notes:
+        console.print(note)
     console.print(f"picked trial {chosen.number}")
     if json_out is not None:
         data = {"trial": chosen.number, "params": chosen.params, "metrics": metrics}
+        data["confirmed"] = confirmed
         write_text_atomic(json_out, json.dumps(_json_safe(data), indent=2) + "\n")
 
 
@@ -431,16 +479,12 @@ def confirm(
 
     Rerunning with the same settings skips trials already confirmed.
     """
-    from rich.table import Table
-
     from lossbalance.study import load_study_spec
     from lossbalance.study._confirm import (
         confirm_study,
-        confirmed_interval,
-        format_interval,
+        confirmation_table,
         parse_trial_selection,
     )
-    from lossbalance.study._results import study_objectives
 
     if seeds < 1:
         raise LossbalanceError(f"--seeds: must be at least 1, got {seeds}")
@@ -450,7 +494,6 @@ def confirm(
     if study is None and spec_file is not None:
         study = load_study_spec(spec_file).study_name()
     st = _load(storage, study)
-    objectives = study_objectives(st)
     console = _console()
 
     def show(result: Any) -> None:
@@ -458,22 +501,9 @@ def confirm(
         console.print(f"trial {result.number}: {what} on {result.record.get('reference')}")
 
     results = confirm_study(st, trials=selection, seeds=seeds, retrain=retrain, on_trial=show)
-    table = Table(title=f"Confirmed trials of {st.study_name!r} (95% t-intervals)")
-    table.add_column("trial", justify="right")
-    for o in objectives:
-        table.add_column(f"{o.name} tuning", justify="right")
-        table.add_column(f"{o.name} held_out", justify="right")
-    table.add_column("n", justify="right")
     by_number = {t.number: t for t in st.get_trials(deepcopy=False)}
-    for r in results:
-        t = by_number[r.number]
-        row = [str(r.number)]
-        for i, o in enumerate(objectives):
-            row.append(f"{t.values[i]:.4g}" if t.values else "-")
-            row.append(format_interval(confirmed_interval(r.record, o.name)))
-        row.append(f"{r.record.get('n')} {r.record.get('unit', '')}s")
-        table.add_row(*row)
-    console.print(table)
+    records = {r.number: r.record for r in results}
+    console.print(confirmation_table(st, [by_number[r.number] for r in results], records))
 
 
 @study_app.command("export")

@@ -41,6 +41,8 @@ from lossbalance.study._config import read_config
 from lossbalance.study._objectives import Objective, condition_holds, metric_directions
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from lossbalance.data import Cohort
     from lossbalance.spec import ExperimentSpec
 
@@ -50,6 +52,16 @@ CONFIRMED_PREFIX = "lossbalance:confirmed:"
 REFERENCE_SPLIT = "held_out"
 #: Confidence level of the stored intervals.
 LEVEL = 0.95
+#: Metrics a pick shows the confirmed interval of (when recorded).
+TABLE_METRICS: tuple[str, ...] = (
+    "validity",
+    "coherence",
+    "code_js",
+    "top100",
+    "distinct_ratio",
+    "copy_rate",
+    "mia_auc",
+)
 
 
 # --- data and evaluation: the one place that knows the split layout and the metrics API ---
@@ -248,14 +260,101 @@ def confirmed_interval(record: Mapping[str, Any], metric: str) -> list[float | N
     return list(row) if isinstance(row, list) and len(row) == 5 else None
 
 
-def format_interval(row: Sequence[float | None] | None) -> str:
+def format_interval(row: Sequence[float | None] | None, *, with_n: bool = True) -> str:
     """``0.953 [0.948, 0.958] n=5``; ``-`` without a mean."""
     if row is None or row[0] is None:
         return "-"
     mean, _, low, high, n = row
+    tail = f" n={n}" if with_n else ""
     if low is None or high is None:
-        return f"{mean:.4g} n={n}"
-    return f"{mean:.4g} [{low:.4g}, {high:.4g}] n={n}"
+        return f"{mean:.4g}{tail}"
+    return f"{mean:.4g} [{low:.4g}, {high:.4g}]{tail}"
+
+
+def confirmation_table(
+    study: optuna.Study,
+    trials: Sequence[FrozenTrial],
+    records: Mapping[int, Mapping[str, Any]] | None = None,
+) -> Table:
+    """A rich table: per trial and objective the tuning value and the confirmed interval
+    (``not confirmed`` where there is none)."""
+    from rich.table import Table
+
+    from lossbalance.study._results import study_objectives
+
+    objectives = study_objectives(study)
+    records = confirmed_records(study) if records is None else records
+    table = Table(title=f"Held-out confirmation ({LEVEL:.0%} t-intervals)")
+    table.add_column("trial", justify="right")
+    for o in objectives:
+        table.add_column(f"{o.name} tuning", justify="right")
+        table.add_column(f"{o.name} held_out", justify="right")
+    table.add_column("seeds", justify="right")
+    for t in trials:
+        row = [str(t.number)]
+        record = records.get(t.number)
+        for i, o in enumerate(objectives):
+            row.append(f"{t.values[i]:.4g}" if t.values else "-")
+            if record is None:
+                row.append("not confirmed")
+            else:
+                interval = confirmed_interval(record, o.name)
+                row.append(format_interval(interval, with_n=False))
+        if record is None:
+            row.append("-")
+        else:
+            unit = "training" if record.get("training_seeds") else "generation"
+            row.append(f"{record.get('n')} ({unit})")
+        table.add_row(*row)
+    return table
+
+
+@dataclass(frozen=True)
+class ConfirmedPoint:
+    """A confirmed trial on the first two objectives: tuning value, held-out mean and the
+    interval's half-widths below and above the mean (0 without an interval)."""
+
+    number: int
+    tuning: tuple[float, float]
+    mean: tuple[float, float]
+    below: tuple[float, float]
+    above: tuple[float, float]
+    n: int
+
+
+def confirmed_points(
+    study: optuna.Study, trials: Sequence[FrozenTrial], objectives: Sequence[Objective]
+) -> list[ConfirmedPoint]:
+    """The confirmed ones of ``trials`` on the first two objectives (for the plots)."""
+    records = confirmed_records(study)
+    out = []
+    for t in trials:
+        record = records.get(t.number)
+        if record is None or not t.values:
+            continue
+        rows = [confirmed_interval(record, o.name) for o in objectives[:2]]
+        if any(r is None or r[0] is None for r in rows):
+            continue
+        means = [float(r[0]) for r in rows if r is not None and r[0] is not None]
+        below = [
+            0.0 if r is None or r[2] is None else m - float(r[2])
+            for r, m in zip(rows, means, strict=True)
+        ]
+        above = [
+            0.0 if r is None or r[3] is None else float(r[3]) - m
+            for r, m in zip(rows, means, strict=True)
+        ]
+        out.append(
+            ConfirmedPoint(
+                number=t.number,
+                tuning=(float(t.values[0]), float(t.values[1])),
+                mean=(means[0], means[1]),
+                below=(below[0], below[1]),
+                above=(above[0], above[1]),
+                n=int(record.get("n", 0)),
+            )
+        )
+    return out
 
 
 @dataclass(frozen=True)
