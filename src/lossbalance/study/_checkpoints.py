@@ -113,7 +113,8 @@ def keep_checkpoint(
     """Upload the running ``trial``'s checkpoint when ``policy`` keeps it; its artifact id.
 
     Called by the study objective after the final evaluation, before the trial is told
-    COMPLETE. The checkpoint path is the trial's ``checkpoint`` user attribute (trial
+    COMPLETE; with ``keep: pareto`` it then removes the checkpoints the policy no longer
+    keeps. The checkpoint path is the trial's ``checkpoint`` user attribute (trial
     functions without one keep nothing). A failed upload does not fail the trial: the
     reason goes to ``checkpoint_error``.
     """
@@ -121,18 +122,18 @@ def keep_checkpoint(
     if policy.keep == "none" or not isinstance(path, str) or not Path(path).is_file():
         return None
     study = trial.study
-    pareto_only = policy.keep == "pareto" and policy.last == 0
-    if pareto_only and not _on_front(study, values, signs, feasible):
-        return None
-    try:
-        store = policy.artifact_store()
-        artifact = optuna.artifacts.upload_artifact(
-            artifact_store=store, file_path=path, study_or_trial=trial
-        )
-    except (OSError, ValueError) as exc:
-        trial.set_user_attr(ARTIFACT_ERROR_ATTR, f"{type(exc).__name__}: {exc}"[:300])
-        return None
-    trial.set_user_attr(ARTIFACT_ATTR, artifact)
+    artifact = None
+    on_front = policy.keep != "pareto" or policy.last > 0
+    if on_front or _on_front(study, values, signs, feasible):
+        try:
+            artifact = optuna.artifacts.upload_artifact(
+                artifact_store=policy.artifact_store(), file_path=path, study_or_trial=trial
+            )
+        except (OSError, ValueError) as exc:
+            trial.set_user_attr(ARTIFACT_ERROR_ATTR, f"{type(exc).__name__}: {exc}"[:300])
+        else:
+            trial.set_user_attr(ARTIFACT_ATTR, artifact)
     if policy.keep == "pareto":
-        _collect_garbage(study, store, policy.last)
+        with contextlib.suppress(OSError, ValueError):
+            _collect_garbage(study, policy.artifact_store(), policy.last)
     return artifact
