@@ -19,6 +19,7 @@ import yaml
 from optuna.trial import TrialState
 
 from _builders import tiny_model_doc
+from lossbalance._errors import LossbalanceError
 from lossbalance.cli import main
 from lossbalance.study import (
     Choice,
@@ -38,6 +39,7 @@ from lossbalance.study._confirm import (
     confirmed_records,
     parse_trial_selection,
     pick_confirmed,
+    select_trials,
     summarize,
 )
 from lossbalance.study._trial_function import ReportFn
@@ -279,6 +281,11 @@ def test_checkpoint_policy(
         if t.user_attrs.get(ARTIFACT_ATTR) and (store / t.user_attrs[ARTIFACT_ATTR]).is_file()
     }
     assert present == kept
+    if keep == "pareto" and last == 0:  # a removed checkpoint: one-line error; all skips it
+        fs = optuna.artifacts.FileSystemArtifactStore(str(store))
+        with pytest.raises(LossbalanceError, match="trial 0's checkpoint is not in the artifact"):
+            select_trials(study, [0], fs, str(store))
+        assert [t.number for t in select_trials(study, "all", fs)] == [1]
 
 
 @pytest.mark.slow

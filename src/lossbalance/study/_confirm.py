@@ -192,8 +192,24 @@ def _policy(study: optuna.Study) -> CheckpointPolicy:
     return policy
 
 
-def select_trials(study: optuna.Study, selection: str | list[int]) -> list[FrozenTrial]:
-    """The trials to confirm, checked: each COMPLETE with a kept checkpoint.
+def _stored(store: optuna.artifacts.FileSystemArtifactStore, artifact: Any) -> bool:
+    """Whether ``artifact`` (an id or None) is still in ``store``."""
+    if not artifact:
+        return False
+    try:
+        store.open_reader(str(artifact)).close()
+    except (optuna.artifacts.exceptions.ArtifactNotFound, OSError):
+        return False
+    return True
+
+
+def select_trials(
+    study: optuna.Study,
+    selection: str | list[int],
+    store: optuna.artifacts.FileSystemArtifactStore,
+    store_dir: str = "",
+) -> list[FrozenTrial]:
+    """The trials to confirm, checked: each COMPLETE with a checkpoint still in ``store``.
 
     Raises:
         LossbalanceError: an unknown trial number, a trial that did not complete, one
@@ -204,11 +220,11 @@ def select_trials(study: optuna.Study, selection: str | list[int]) -> list[Froze
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     if selection == "pareto":
         chosen = pareto_trials(study)
-    elif selection == "all":
+    elif selection == "all":  # every completed trial whose checkpoint is still kept
         chosen = [
             t
             for t in sorted(trials.values(), key=lambda t: t.number)
-            if t.state == TrialState.COMPLETE and t.user_attrs.get(ARTIFACT_ATTR)
+            if t.state == TrialState.COMPLETE and _stored(store, t.user_attrs.get(ARTIFACT_ATTR))
         ]
     else:
         chosen = []
@@ -236,6 +252,12 @@ def select_trials(study: optuna.Study, selection: str | list[int]) -> list[Froze
             raise LossbalanceError(
                 f"--trials: trial {t.number} of {study.study_name!r} kept no checkpoint "
                 "(the study's checkpoints setting keeps the Pareto set and the last few)"
+            )
+        if not _stored(store, t.user_attrs[ARTIFACT_ATTR]):
+            raise LossbalanceError(
+                f"--trials: trial {t.number}'s checkpoint is not in the artifact store "
+                f"{store_dir} (removed when it left the Pareto set, or another machine's "
+                "folder: set checkpoints.store to a shared folder)"
             )
     return chosen
 
@@ -395,21 +417,13 @@ def confirm_study(
     if retrain < 0:
         raise LossbalanceError(f"--retrain: must be at least 0, got {retrain}")
     policy = _policy(study)
-    chosen = select_trials(study, trials)
     store = optuna.artifacts.FileSystemArtifactStore(policy.store or ".")
+    chosen = select_trials(study, trials, store, policy.store or "")
     for t in chosen:
         if not isinstance(t.user_attrs.get(SPEC_ATTR), dict):
             raise LossbalanceError(
                 f"--trials: trial {t.number} of {study.study_name!r} recorded no experiment spec"
             )
-        try:
-            store.open_reader(str(t.user_attrs[ARTIFACT_ATTR])).close()
-        except (optuna.artifacts.exceptions.ArtifactNotFound, OSError):
-            raise LossbalanceError(
-                f"--trials: trial {t.number}'s checkpoint is not in the artifact store "
-                f"{policy.store} (removed when it left the Pareto set, or another machine's "
-                "folder: set checkpoints.store to a shared folder)"
-            ) from None
     done = confirmed_records(study)
     results: list[Confirmation] = []
     for t in chosen:
