@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lossbalance.cli import main
-from lossbalance.data import Cohort
+from lossbalance.data import SPLITS, Cohort
 
 
 def _write(path: Path, text: str) -> Path:
@@ -130,50 +130,21 @@ def test_load_table_describe_split(
     assert data["visits_per_patient"]["mean"] == 1.5
     assert data["sex"] == {"F": 1, "M": 1}
 
-    train, held = tmp_path / "train.npz", tmp_path / "held.npz"
-    args = [
-        "data",
-        "split",
-        str(out),
-        "--heldout-fraction",
-        "0.5",
-        "--seed",
-        "0",
-        "--train",
-        str(train),
-        "--heldout",
-        str(held),
-    ]
-    assert main(args) == 0
-    a, b = Cohort.load(train), Cohort.load(held)
-    assert sorted(a.patient_ids.tolist() + b.patient_ids.tolist()) == ["a", "b"]
-    assert main(args) == 0
-    assert Cohort.load(train).equals(a)
+    # two patients cannot fill three splits: one line naming the fraction
+    split_dir = tmp_path / "splits"
+    args = ["data", "split", str(out), "--seed", "0", "--out-dir", str(split_dir)]
+    assert main(args) == 2
+    assert "split fraction tuning=0.2 leaves split 'tuning' empty" in _one_line_error(capsys)
+    assert not split_dir.exists()
 
 
 def test_split_demo_counts(mimic3_dir: Path, tmp_path: Path) -> None:
     cohort = tmp_path / "m3.npz"
     assert main(["data", "load", "mimic3", str(mimic3_dir), "--out", str(cohort)]) == 0
-    train, held = tmp_path / "tr.npz", tmp_path / "ho.npz"
-    assert (
-        main(
-            [
-                "data",
-                "split",
-                str(cohort),
-                "--heldout-fraction",
-                "0.2",
-                "--seed",
-                "7",
-                "--train",
-                str(train),
-                "--heldout",
-                str(held),
-            ]
-        )
-        == 0
-    )
-    assert (Cohort.load(train).n_patients, Cohort.load(held).n_patients) == (80, 20)
+    out = tmp_path / "splits"
+    assert main(["data", "split", str(cohort), "--seed", "7", "--out-dir", str(out)]) == 0
+    sizes = [Cohort.load(out / f"{name}.npz").n_patients for name in SPLITS]
+    assert sizes == [60, 20, 20]
 
 
 def test_simulate_then_describe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -270,25 +241,95 @@ def test_out_in_missing_folder_writes_nothing(
     assert _load_table(tables, "--out", str(good)) == 0
     before.append(good)
     assert main(["data", "describe", str(good), "--json", str(out)]) == 2
-    assert (
-        main(
-            [
-                "data",
-                "split",
-                str(good),
-                "--heldout-fraction",
-                "0.5",
-                "--train",
-                str(tmp_path / "t.npz"),
-                "--heldout",
-                str(out),
-            ]
-        )
-        == 2
-    )
+    assert main(["data", "split", str(good), "--out-dir", str(out.parent / "deeper")]) == 2
     assert sorted(tmp_path.rglob("*")) == sorted(before)
 
 
 def test_bad_numbers(tables: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     assert _load_table(tables, "--min-visits", "0") == 2
     assert "options: min_visits:" in _one_line_error(capsys)
+
+
+def test_split_writes_three_files_seeded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = tmp_path / "sim.npz"
+    assert main(["data", "simulate", "--patients", "40", "--seed", "1", "--out", str(sim)]) == 0
+    out = tmp_path / "parts"
+    args = ["data", "split", str(sim), "--out-dir", str(out), "--fractions", "0.5,0.25,0.25"]
+    assert main([*args, "--seed", "3"]) == 0
+    shown = capsys.readouterr().out
+    assert "drew a split by patient: fractions 0.5,0.25,0.25, seed 3" in shown
+    assert sorted(p.name for p in out.iterdir()) == ["held_out.npz", "train.npz", "tuning.npz"]
+    parts = {name: Cohort.load(out / f"{name}.npz") for name in SPLITS}
+    assert [parts[n].n_patients for n in SPLITS] == [20, 10, 10]
+    ids = sorted(i for p in parts.values() for i in p.patient_ids.tolist())
+    assert ids == sorted(Cohort.load(sim).patient_ids.tolist())
+    assert main([*args, "--seed", "3"]) == 0  # rerun: same files
+    assert Cohort.load(out / "tuning.npz").equals(parts["tuning"])
+    assert main([*args, "--seed", "4"]) == 0
+    assert not Cohort.load(out / "tuning.npz").equals(parts["tuning"])
+
+
+def test_split_keeps_the_files_splits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cohort = Cohort.from_records(
+        {"id": f"p{i}", "age": 40.0, "sex": "F", "visits": [["I10"]]} for i in range(5)
+    ).with_splits(["tuning", "train", "held_out", "train", "tuning"])
+    src = cohort.save(tmp_path / "c.npz")
+    out = tmp_path / "parts"
+    assert main(["data", "split", str(src), "--out-dir", str(out)]) == 0
+    assert "kept the splits" in capsys.readouterr().out
+    assert Cohort.load(out / "tuning.npz").patient_ids.tolist() == ["p0", "p4"]
+    assert Cohort.load(out / "held_out.npz").patient_ids.tolist() == ["p2"]
+    # --redraw ignores them: 5 patients at 0.6/0.2/0.2 -> 3/1/1
+    assert main(["data", "split", str(src), "--out-dir", str(out), "--redraw"]) == 0
+    assert [Cohort.load(out / f"{n}.npz").n_patients for n in SPLITS] == [3, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--fractions", "0.6,0.4"], "--fractions '0.6,0.4': expected three fractions"),
+        (["--fractions", "0.6,x,0.2"], "--fractions '0.6,x,0.2': fractions must be numbers"),
+        (["--fractions", "0.7,0.2,0.2"], "split fractions 0.7,0.2,0.2: must sum to 1"),
+        (["--fractions", "0.98,0.01,0.01"], "split fraction tuning=0.01 leaves split 'tuning'"),
+        (["--heldout-fraction", "0.2"], "--heldout-fraction was removed; use --out-dir DIR"),
+    ],
+)
+def test_split_bad_input_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    src = Cohort.from_records(
+        {"id": f"p{i}", "age": 40.0, "sex": "F", "visits": [["I10"]]} for i in range(20)
+    ).save(tmp_path / "c.npz")
+    out = tmp_path / "parts"
+    assert main(["data", "split", str(src), "--out-dir", str(out), *extra]) == 2
+    assert message in _one_line_error(capsys)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.npz"]
+
+
+def test_save_splits_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lossbalance.data import save_splits, split_cohort
+
+    cohort = Cohort.from_records(
+        {"id": f"p{i}", "age": 40.0, "sex": "F", "visits": [["I10"]]} for i in range(10)
+    )
+    parts = split_cohort(cohort)
+    out = tmp_path / "parts"
+    out.mkdir()
+    (out / "train.npz").write_text("old")
+    real_save = Cohort.save
+    calls: list[Path] = []
+
+    def failing_save(self: Cohort, path: Path) -> Path:
+        calls.append(Path(path))
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real_save(self, path)
+
+    monkeypatch.setattr(Cohort, "save", failing_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_splits(parts, out)
+    assert sorted(p.name for p in out.iterdir()) == ["train.npz"]
+    assert (out / "train.npz").read_text() == "old"

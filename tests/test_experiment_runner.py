@@ -345,10 +345,15 @@ def test_failed_variant_is_recorded_and_the_plan_goes_on(
 
 
 def test_main_run_failure_is_one_line(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path, fallbacks=[], evaluation={"patients": 5, "heldout_fraction": 0.001})
+    spec = write_spec(
+        tmp_path, fallbacks=[], evaluation={"patients": 5, "held_out_fraction": 0.001}
+    )
     with pytest.raises(LossbalanceError) as err:
         run_experiment(spec, tmp_path / "out", progress=False)
-    assert "evaluation.heldout_fraction: cohort of 60 patients is too small" in str(err.value)
+    assert (
+        "evaluation: split fraction held_out=0.001 leaves split 'held_out' empty "
+        "in a cohort of 60 patients"
+    ) in str(err.value)
     record = read_json(tmp_path / "out/experiment.json")
     assert record["runs"][0]["status"] == "failed"
-    assert "too small" in read_json(tmp_path / "out/main/outcome.json")["error"]
+    assert "leaves split 'held_out' empty" in read_json(tmp_path / "out/main/outcome.json")["error"]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from lossbalance.cli import main
+from lossbalance.metrics import MetricsResult
 from lossbalance.spec import load_spec
 from lossbalance.training import JsonlLogger
 
@@ -79,7 +80,7 @@ def test_seed_scenario_forced_worst_case(
     header = next(line for line in md.splitlines() if line.startswith("| metric |"))
     assert header == (
         "| metric |  | fixed-0.01-0.2 | main | fixed-0.005-0.005 | validity-first "
-        "| floor (H vs R) | tier conditions |"
+        "| floor (S vs held_out) | tier conditions |"
     )
     assert "| **tier** | | **worst** | **worst** | **worst** | **worst** |" in md
     assert "| best | `coverage >= 1000` | **FAIL** | **FAIL** | **FAIL** | **FAIL** |" in md
@@ -91,8 +92,8 @@ def test_seed_scenario_forced_worst_case(
     # coherence wins (ties: validity, coherence, run order)
     scores = []
     for order, run in enumerate(RUNS):
-        g = read_json(out / run / "metrics.json")["generated"]
-        v, c = g["validity"]["validity"], g["coherence"]["coherence"]
+        flat = MetricsResult.from_json((out / run / "metrics.json").read_bytes()).flat()
+        v, c = flat["validity"], flat["coherence"]
         scores.append(((v + c) / 2, v, c, -order, LABELS[order], run))
     best = max(scores)
     assert f"**{best[4]}** (`{best[5]}`)" in md

@@ -249,26 +249,59 @@ def describe_cmd(
 @data_app.command("split")
 def split_cmd(
     file: Path = typer.Argument(..., help="Cohort file (.npz)."),
-    heldout_fraction: float = typer.Option(
-        ..., "--heldout-fraction", help="Share of patients held out (0 < F < 1)."
+    out_dir: Path | None = typer.Option(
+        None, "--out-dir", help="Folder to write train.npz, tuning.npz and held_out.npz into."
     ),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
-    train: Path = typer.Option(..., "--train", help="Training cohort file to write."),
-    heldout: Path = typer.Option(..., "--heldout", help="Held-out cohort file to write."),
+    fractions: str = typer.Option(
+        "0.6,0.2,0.2",
+        "--fractions",
+        help="Shares of patients for train,tuning,held_out (used when the file has no splits).",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the drawn split."),
+    redraw: bool = typer.Option(
+        False, "--redraw", help="Draw a split by --fractions even when the file carries one."
+    ),
+    heldout_fraction: str | None = typer.Option(None, "--heldout-fraction", hidden=True),
+    train: str | None = typer.Option(None, "--train", hidden=True),
+    heldout: str | None = typer.Option(None, "--heldout", hidden=True),
 ) -> None:
-    """Split a cohort by patient into training and held-out cohorts (seeded)."""
-    from lossbalance.data import Cohort
+    """Split a cohort by patient into train / tuning / held_out files (seeded).
 
-    check_output_path(train)
-    check_output_path(heldout)
-    if train.resolve() == heldout.resolve():
-        raise LossbalanceError(f"--train and --heldout name the same file {train}")
-    tr, ho = Cohort.load(file).split(heldout_fraction, seed)
-    tr.save(train)
-    ho.save(heldout)
+    Splits the file carries (a split column, MEDS subject_splits) are kept unless --redraw.
+    """
+    from lossbalance.data import Cohort
+    from lossbalance.data._splits import parse_fractions, save_splits, split_cohort
+
+    old = [
+        flag
+        for flag, value in (
+            ("--heldout-fraction", heldout_fraction),
+            ("--train", train),
+            ("--heldout", heldout),
+        )
+        if value is not None
+    ]
+    if old:
+        raise LossbalanceError(
+            f"data split: {old[0]} was removed; use --out-dir DIR [--fractions 0.6,0.2,0.2] "
+            "(writes train.npz, tuning.npz, held_out.npz)"
+        )
+    if out_dir is None:
+        raise LossbalanceError("data split: --out-dir is required")
+    shares = parse_fractions(fractions)
+    cohort = Cohort.load(file)
+    carried = cohort.splits is not None and not redraw
+    parts = split_cohort(cohort, shares, seed, redraw=redraw)
+    paths = save_splits(parts, out_dir)
     console = _console()
-    console.print(f"train: {tr.n_patients:,} patients, {tr.n_visits:,} visits -> {train}")
-    console.print(f"held-out: {ho.n_patients:,} patients, {ho.n_visits:,} visits -> {heldout}")
+    if carried:
+        console.print(f"kept the splits {file} carries (--fractions not used)")
+    else:
+        console.print(f"drew a split by patient: fractions {fractions}, seed {seed}")
+    for name, part in parts.items():
+        console.print(
+            f"{name}: {part.n_patients:,} patients, {part.n_visits:,} visits -> {paths[name]}"
+        )
 
 
 def register(app: typer.Typer) -> None:

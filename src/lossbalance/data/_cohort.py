@@ -27,6 +27,10 @@ KINDS: tuple[str, ...] = ("dx", "px")
 """Code kinds (diagnosis, procedure), indexed by the values of :attr:`CodeTable.kinds`."""
 SEXES: tuple[str, ...] = ("F", "M")
 """Sexes, indexed by the values of :attr:`Cohort.sex`."""
+SPLITS: tuple[str, ...] = ("train", "tuning", "held_out")
+"""Evaluation splits (the names MEDS uses), indexed by the values of :attr:`Cohort.splits`."""
+DEFAULT_FRACTIONS: tuple[float, float, float] = (0.6, 0.2, 0.2)
+"""Default ``train`` / ``tuning`` / ``held_out`` shares of the patients."""
 
 FORMAT_VERSION = 1
 
@@ -104,6 +108,8 @@ class Cohort:
         codes: ``int32`` rows of :attr:`code_table`, one per code occurrence.
         code_table: the distinct codes this cohort may refer to.
         patient_ids: ``str``, one per patient (source ids, or ``"0"``.. for synthetic data).
+        splits: ``uint8`` index into :data:`SPLITS`, one per patient, or ``None`` when the
+            cohort carries no split of its own (then :meth:`split_by` draws one).
     """
 
     age: npt.NDArray[np.float64]
@@ -113,6 +119,7 @@ class Cohort:
     codes: npt.NDArray[np.int32]
     code_table: CodeTable
     patient_ids: npt.NDArray[np.str_] = field(default=None)  # type: ignore[arg-type]
+    splits: npt.NDArray[np.uint8] | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -125,6 +132,8 @@ class Cohort:
             set_(self, "patient_ids", np.arange(len(self.age)).astype(np.str_))
         else:
             set_(self, "patient_ids", np.asarray(self.patient_ids, dtype=np.str_))
+        if self.splits is not None:
+            set_(self, "splits", _split_indices(self.splits, len(self.age)))
         self._validate()
 
     def _validate(self) -> None:
@@ -204,6 +213,7 @@ class Cohort:
             codes=self.codes[code_rows],
             code_table=self.code_table,
             patient_ids=self.patient_ids[idx],
+            splits=None if self.splits is None else self.splits[idx],
         )
 
     def split(self, heldout_fraction: float, seed: int) -> tuple[Cohort, Cohort]:
@@ -223,6 +233,69 @@ class Cohort:
         train = np.sort(perm[n_held:])
         return self.select(train), self.select(held)
 
+    # ------------------------------------------------------------- splits
+    def with_splits(self, splits: npt.ArrayLike | None) -> Cohort:
+        """This cohort carrying ``splits``: one split per patient, as names or indices.
+
+        Args:
+            splits: split names (``"train"``, ``"tuning"``, ``"held_out"``) or their
+                indices into :data:`SPLITS`, one per patient; ``None`` drops the splits.
+        """
+        return Cohort(
+            self.age,
+            self.sex,
+            self.visit_offsets,
+            self.code_offsets,
+            self.codes,
+            self.code_table,
+            self.patient_ids,
+            None if splits is None else _split_indices(splits, self.n_patients),
+        )
+
+    def assign_splits(
+        self, fractions: Sequence[float] = DEFAULT_FRACTIONS, seed: int = 0
+    ) -> Cohort:
+        """This cohort with a seeded split by patient in ``fractions`` (train, tuning, held_out).
+
+        The split is drawn even when the cohort carries one (that one is replaced); the
+        number of patients of each split is ``fraction x n`` rounded, train taking the rest.
+        """
+        counts = split_counts(self.n_patients, fractions)
+        perm = np.random.default_rng(seed).permutation(self.n_patients)
+        labels = np.empty(self.n_patients, dtype=np.uint8)
+        labels[perm] = np.repeat(np.arange(len(SPLITS), dtype=np.uint8), counts)
+        return self.with_splits(labels)
+
+    def splits_of(self) -> dict[str, Cohort]:
+        """The cohort's own splits, ``{name: sub-cohort}`` in :data:`SPLITS` order.
+
+        Patients keep their order within a split. Raises when the cohort carries no
+        splits or one of them has no patient.
+        """
+        if self.splits is None:
+            raise LossbalanceError("cohort carries no splits (train/tuning/held_out)")
+        counts = np.bincount(self.splits, minlength=len(SPLITS))
+        empty = [name for name, n in zip(SPLITS, counts, strict=True) if n == 0]
+        if empty:
+            raise LossbalanceError(
+                f"splits: the cohort's split {empty[0]!r} has no patient "
+                f"({', '.join(f'{s} {n}' for s, n in zip(SPLITS, counts, strict=True))})"
+            )
+        return {name: self.select(self.splits == i) for i, name in enumerate(SPLITS)}
+
+    def split_by(
+        self, fractions: Sequence[float] = DEFAULT_FRACTIONS, seed: int = 0
+    ) -> dict[str, Cohort]:
+        """``{"train", "tuning", "held_out"}`` -> sub-cohort.
+
+        The splits the cohort carries (from its file, a MEDS ``subject_splits`` table, a
+        split column) are kept as they are; otherwise a seeded split by patient in
+        ``fractions`` is drawn (:meth:`assign_splits`). Each sub-cohort carries its splits.
+        """
+        if self.splits is not None:
+            return self.splits_of()
+        return self.assign_splits(fractions, seed).splits_of()
+
     def compact(self) -> Cohort:
         """Drop code-table rows no code refers to (and renumber codes)."""
         used, inverse = np.unique(self.codes, return_inverse=True)
@@ -234,6 +307,7 @@ class Cohort:
             inverse.astype(np.int32),
             self.code_table.take(used),
             self.patient_ids,
+            self.splits,
         )
 
     def recode(self, table: CodeTable) -> Cohort:
@@ -254,6 +328,7 @@ class Cohort:
             mapping[self.codes],
             table,
             self.patient_ids,
+            self.splits,
         )
 
     # ------------------------------------------------------- construction
@@ -337,31 +412,34 @@ class Cohort:
             and np.array_equal(self.visit_offsets, other.visit_offsets)
             and np.array_equal(self.code_offsets, other.code_offsets)
             and np.array_equal(self.code_keys(), other.code_keys())
+            and _same_splits(self.splits, other.splits)
         )
 
     # ------------------------------------------------------------ storage
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the cohort to an ``.npz`` file atomically (no pickles)."""
         out = Path(path)
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "format_version": np.array(FORMAT_VERSION),
+            "age": self.age,
+            "sex": self.sex,
+            "visit_offsets": self.visit_offsets,
+            "code_offsets": self.code_offsets,
+            "codes": self.codes,
+            "patient_ids": self.patient_ids,
+            "code_names": self.code_table.names,
+            "code_systems": self.code_table.systems,
+            "code_kinds": self.code_table.kinds,
+        }
+        if self.splits is not None:
+            arrays["splits"] = self.splits
         with atomic_path(out, suffix=".npz") as tmp, open(tmp, "wb") as fh:
-            np.savez(
-                fh,
-                format_version=np.array(FORMAT_VERSION),
-                age=self.age,
-                sex=self.sex,
-                visit_offsets=self.visit_offsets,
-                code_offsets=self.code_offsets,
-                codes=self.codes,
-                patient_ids=self.patient_ids,
-                code_names=self.code_table.names,
-                code_systems=self.code_table.systems,
-                code_kinds=self.code_table.kinds,
-            )
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
         return out
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Cohort:
-        """Read a cohort written by :meth:`save`."""
+        """Read a cohort written by :meth:`save` (files without a split array load too)."""
         src = Path(path)
         if not src.is_file():
             raise LossbalanceError(f"{src}: cohort file not found")
@@ -381,6 +459,7 @@ class Cohort:
                     z["codes"],
                     table,
                     z["patient_ids"],
+                    z["splits"] if "splits" in z.files else None,
                 )
         except LossbalanceError as exc:
             if str(exc).startswith(str(src)):
@@ -388,6 +467,72 @@ class Cohort:
             raise LossbalanceError(f"{src}: {exc}") from None
         except (OSError, ValueError, KeyError) as exc:
             raise LossbalanceError(f"{src}: not a lossbalance cohort file ({exc})") from None
+
+
+def split_counts(n_patients: int, fractions: Sequence[float]) -> npt.NDArray[np.int64]:
+    """Patients per split (train, tuning, held_out) for ``fractions`` of ``n_patients``.
+
+    Tuning and held-out get ``round(fraction x n)`` patients, train the rest. Raises
+    with one line naming the fraction when one is out of range, they do not sum to 1, or
+    a split would be left empty.
+    """
+    fr = [float(f) for f in fractions]
+    if len(fr) != len(SPLITS):
+        raise LossbalanceError(
+            f"split fractions: expected {len(SPLITS)} (train, tuning, held_out), got {len(fr)}"
+        )
+    for name, f in zip(SPLITS, fr, strict=True):
+        if not (np.isfinite(f) and 0.0 < f < 1.0):
+            raise LossbalanceError(
+                f"split fraction {name}={f:g}: must lie strictly between 0 and 1"
+            )
+    if abs(sum(fr) - 1.0) > 1e-6:
+        raise LossbalanceError(
+            f"split fractions {','.join(f'{f:g}' for f in fr)}: must sum to 1 (they sum to "
+            f"{sum(fr):g})"
+        )
+    tuning = round(n_patients * fr[1])
+    held = round(n_patients * fr[2])
+    counts = np.array([n_patients - tuning - held, tuning, held], dtype=np.int64)
+    for name, f, n in zip(SPLITS, fr, counts.tolist(), strict=True):
+        if n <= 0:
+            raise LossbalanceError(
+                f"split fraction {name}={f:g} leaves split {name!r} empty "
+                f"in a cohort of {n_patients} patients"
+            )
+    return counts
+
+
+def _split_indices(splits: npt.ArrayLike, n_patients: int) -> npt.NDArray[np.uint8]:
+    """Split names or indices, one per patient, as ``uint8`` indices into :data:`SPLITS`."""
+    arr = np.asarray(splits)
+    if arr.ndim != 1 or len(arr) != n_patients:
+        raise LossbalanceError(
+            f"cohort: splits must hold one entry per patient ({n_patients}), got shape {arr.shape}"
+        )
+    if arr.dtype.kind in "USO":
+        text = arr.astype(np.str_)
+        uniq, inverse = np.unique(text, return_inverse=True)
+        unknown = [u for u in uniq.tolist() if u not in SPLITS]
+        if unknown:
+            raise LossbalanceError(
+                f"cohort: unknown split {unknown[0]!r}: expected one of {', '.join(SPLITS)}"
+            )
+        lookup = np.array([SPLITS.index(u) for u in uniq.tolist()], dtype=np.uint8)
+        return lookup[inverse.reshape(-1)]
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.uint8)
+    if arr.dtype.kind not in "iu" or arr.min() < 0 or arr.max() >= len(SPLITS):
+        raise LossbalanceError(
+            f"cohort: split indices must be integers 0..{len(SPLITS) - 1} ({', '.join(SPLITS)})"
+        )
+    return arr.astype(np.uint8)
+
+
+def _same_splits(a: npt.NDArray[np.uint8] | None, b: npt.NDArray[np.uint8] | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(np.array_equal(a, b))
 
 
 def _offsets(lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

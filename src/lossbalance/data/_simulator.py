@@ -29,7 +29,7 @@ cumulative weights, so a million patients take seconds, not minutes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -37,6 +37,7 @@ import numpy.typing as npt
 
 from lossbalance._errors import LossbalanceError
 from lossbalance.data._cohort import (
+    SPLITS,
     CodeTable,
     Cohort,
     concat_ranges,
@@ -441,3 +442,44 @@ def simulate(n_patients: int, seed: int = 0, system: str = "icd10") -> Cohort:
         codes=remap[code],
         code_table=table,
     )
+
+
+def reference_seed(seed: int, split: str) -> int:
+    """The seed of the ``split`` reference draw for data seed ``seed``.
+
+    Derived with :class:`numpy.random.SeedSequence` from ``(seed, split index)``, so the
+    ``tuning`` and ``held_out`` draws are independent of each other and of the
+    training cohort ``simulate(n, seed)``.
+    """
+    if split not in SPLITS[1:]:
+        raise LossbalanceError(f"reference split must be tuning or held_out, got {split!r}")
+    state = np.random.SeedSequence([int(seed), SPLITS.index(split)]).generate_state(1)
+    return int(state[0])
+
+
+def simulate_splits(
+    n_patients: int, reference_patients: int = 2000, seed: int = 0, system: str = "icd10"
+) -> dict[str, Cohort]:
+    """A simulated ``train`` cohort and independent ``tuning`` / ``held_out`` reference cohorts.
+
+    DESIGN.md "Evaluation protocol": the simulator can draw as much data as it likes
+    from one world, so its evaluation references are fresh draws rather than slices of
+    the training cohort: ``train`` is ``simulate(n_patients, seed, system)`` itself (the
+    same cohort as before), ``tuning`` and ``held_out`` are
+    ``simulate(reference_patients, reference_seed(seed, split), system)``. Patient ids
+    are prefixed ``tuning-`` and ``held_out-`` in the reference draws; each cohort
+    carries its split.
+
+    Raises:
+        LossbalanceError: a size below 1 or an unknown code system.
+    """
+    if int(reference_patients) < 1:
+        raise LossbalanceError(f"reference_patients: must be at least 1, got {reference_patients}")
+    out = {"train": simulate(n_patients, seed, system)}
+    for split in SPLITS[1:]:
+        drawn = simulate(reference_patients, reference_seed(seed, split), system)
+        out[split] = replace(drawn, patient_ids=np.char.add(f"{split}-", drawn.patient_ids))
+    return {
+        name: cohort.with_splits(np.full(cohort.n_patients, SPLITS.index(name), np.uint8))
+        for name, cohort in out.items()
+    }

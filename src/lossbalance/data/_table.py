@@ -23,7 +23,7 @@ from lossbalance.data._build import (
     parse_sexes,
     parse_systems,
 )
-from lossbalance.data._cohort import SYSTEMS, Cohort
+from lossbalance.data._cohort import SPLITS, SYSTEMS, Cohort
 from lossbalance.data._io import (
     header,
     parse_dates,
@@ -50,7 +50,9 @@ class TableColumns(BaseModel):
 
     Patients table (one row per patient): ``patient_id``; ``sex`` (``F``/``M``,
     ``female``/``male``); ``birth_date`` or ``age`` (years at the patient's first visit
-    in the codes table).
+    in the codes table); optional ``split`` (the patient's evaluation split: ``train``,
+    ``tuning`` or ``held_out``, see :data:`lossbalance.data.SPLITS`; when the column is
+    present the cohort carries it, and experiments keep it instead of drawing one).
 
     Set a field to ``None`` to say the column does not exist.
     """
@@ -68,6 +70,7 @@ class TableColumns(BaseModel):
     sex: str = "sex"
     birth_date: str | None = "birth_date"
     age: str | None = "age"
+    split: str | None = "split"
 
 
 def _first_per_group(
@@ -135,6 +138,7 @@ def load_table(
         "sex": cols.sex,
         "birth_date": cols.birth_date,
         "age": cols.age,
+        "split": cols.split,
     }
     pfound = resolve_columns(ppath, header(ppath), pat_wanted, ["patient_id", "sex"])
     if "birth_date" not in pfound and "age" not in pfound:
@@ -240,7 +244,25 @@ def load_table(
         system=system,
         kind=kind,
     )
-    return build_cohort(events, patients.to_numpy(dtype=str), sex, opts, str(cpath))
+    cohort = build_cohort(events, patients.to_numpy(dtype=str), sex, opts, str(cpath))
+    if "split" in pfound:
+        split = _parse_splits(pats["split"], ppath, pfound["split"])
+        cohort = cohort.with_splits(split[patients.get_indexer(pd.Index(cohort.patient_ids))])
+    return cohort
+
+
+def _parse_splits(values: pd.Series, path: Path, column: str) -> npt.NDArray[np.uint8]:
+    """Split names (``train``/``tuning``/``held_out``, any case) as indices into SPLITS."""
+    text = values.astype("string").str.strip().str.lower()
+    known = pd.Index(list(SPLITS))
+    index = known.get_indexer(pd.Index(text.fillna("").to_numpy(dtype=str)))
+    if (index < 0).any():
+        row = int(np.flatnonzero(index < 0)[0])
+        raise LossbalanceError(
+            f"{path}: column {column!r}: split {values.iloc[row]!r} is not one of "
+            f"{', '.join(SPLITS)} (data row {row + 1})"
+        )
+    return index.astype(np.uint8)
 
 
 def _require_present(

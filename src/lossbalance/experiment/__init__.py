@@ -10,9 +10,15 @@
 Layout of the folders: :mod:`lossbalance.experiment._rundir`; docs/experiments.md.
 """
 
-from lossbalance.experiment._cohorts import CohortCache, RunData, load_cohort
+from lossbalance.experiment._cohorts import (
+    CohortCache,
+    RunData,
+    SplitOrigin,
+    load_cohort,
+    split_data,
+)
 from lossbalance.experiment._curves import loss_curves_png, weight_curves_png
-from lossbalance.experiment._execute import Trained, build_schedulers, evaluate_checkpoint
+from lossbalance.experiment._execute import Trained, build_schedulers, evaluate_checkpoint, score
 from lossbalance.experiment._execute import finish as finish_run
 from lossbalance.experiment._execute import train as train_run
 from lossbalance.experiment._recommend import Candidate, Recommendation, rank, recommend
@@ -55,6 +61,7 @@ __all__ = [
     "RunEntry",
     "RunResult",
     "RunView",
+    "SplitOrigin",
     "Trained",
     "VariantRef",
     "baseline_checkpoint",
@@ -67,6 +74,8 @@ __all__ = [
     "rank",
     "recommend",
     "run_experiment",
+    "score",
+    "split_data",
     "train_run",
     "variant_run_id",
     "weight_curves_png",

@@ -1,11 +1,13 @@
 """One run: train a spec (or take a checkpoint), generate, evaluate, classify the tier.
 
 Training goes through :func:`lossbalance.training.fit_cohort` (the trainer's own run
-wiring: JSONL log, progress bar, checkpoints, resume from ``last.pt``). The final
-evaluation generates ``evaluation.patients`` patients with ``evaluation.sampling``
-(seed ``evaluation.seed``, demographics drawn from R) from the run's ``best.pt``
-(the checkpoint of the trainer's monitored quantity; ``last.pt`` when there is none)
-and scores them with :func:`lossbalance.metrics.evaluate` against R, with H as the floor.
+wiring: JSONL log, progress bar, checkpoints, resume from ``last.pt``) on the ``train``
+split only. The final evaluation generates ``evaluation.patients`` patients with
+``evaluation.sampling`` (seed ``evaluation.seed``, demographics drawn from ``train``)
+from the run's ``best.pt`` (the checkpoint of the trainer's monitored quantity;
+``last.pt`` when there is none) and scores them with :func:`score`: against a
+reference split (``held_out`` for ``lossbalance run``, ``tuning`` in study trials),
+with ``train`` for the floor sample and memorization (DESIGN.md "Evaluation protocol").
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from lossbalance._atomic import write_text_atomic
 from lossbalance._errors import LossbalanceError
@@ -29,6 +31,7 @@ from lossbalance.experiment._rundir import (
 )
 
 if TYPE_CHECKING:
+    from lossbalance.data import Cohort
     from lossbalance.metrics import MetricsResult
     from lossbalance.schedulers import WeightScheduler
     from lossbalance.spec import ExperimentSpec
@@ -75,7 +78,8 @@ def train(
     progress: bool,
     extra_callbacks: Sequence[Callback] = (),
 ) -> Trained:
-    """Train ``spec`` on R into ``run`` (continuing from ``last.pt`` when ``resume``).
+    """Train ``spec`` on ``data.train`` into ``run`` (continuing from ``last.pt`` when
+    ``resume``); nothing here reads ``data.tuning`` or ``data.held_out``.
 
     ``extra_callbacks`` join the trainer's own (a study's pruning reporter, say).
     """
@@ -83,7 +87,7 @@ def train(
 
     start = time.perf_counter()
     trainer = fit_cohort(
-        data.real,
+        data.train,
         spec.model,
         spec.training,
         build_schedulers(spec),
@@ -102,29 +106,61 @@ def train(
     )
 
 
-def evaluate_checkpoint(
-    checkpoint: Path, spec: ExperimentSpec, data: RunData, run: RunDir | None = None
+def score(
+    generated: Cohort,
+    reference: Cohort,
+    train: Cohort,
+    *,
+    top_k: int,
+    seed: int,
+    floor: bool = True,
+    memorization: bool = True,
 ) -> MetricsResult:
-    """Generate from ``checkpoint`` as ``spec.evaluation`` says; score against H (the
-    reference) with R as train.
+    """Score ``generated`` against a ``reference`` split, ``train`` for floor and memorization.
+
+    The one place experiments and studies call :func:`lossbalance.metrics.evaluate`.
+    ``floor=False`` and ``memorization=False`` skip those parts (a study's per-epoch
+    pruning values need neither).
+    """
+    from lossbalance.metrics import evaluate
+
+    return evaluate(
+        generated,
+        reference,
+        train,
+        top_k=top_k,
+        seed=seed,
+        floor=floor,
+        memorization=memorization,
+    )
+
+
+def evaluate_checkpoint(
+    checkpoint: Path,
+    spec: ExperimentSpec,
+    data: RunData,
+    run: RunDir | None = None,
+    *,
+    reference: Literal["tuning", "held_out"] = "held_out",
+) -> MetricsResult:
+    """Generate from ``checkpoint`` as ``spec.evaluation`` says and :func:`score` the
+    patients against the ``reference`` split (``held_out`` by default, ``tuning`` in
+    study trials), with ``train`` for the floor and memorization.
 
     The generated cohort goes to ``run/generated.npz`` when ``run`` is given.
     """
-    from lossbalance.metrics import evaluate
     from lossbalance.model import generate
     from lossbalance.training import load_generator
 
     ev = spec.evaluation
     model, _ = load_generator(checkpoint, spec.training.device)
     generated = generate(
-        model, ev.patients, reference=data.real, sampling=ev.sampling, seed=ev.seed
+        model, ev.patients, reference=data.train, sampling=ev.sampling, seed=ev.seed
     )
     if run is not None:
         generated.save(run.file(GENERATED_FILE))
     try:
-        return evaluate(
-            generated, reference=data.heldout, train=data.real, top_k=ev.top_k, seed=ev.seed
-        )
+        return score(generated, data.reference(reference), data.train, top_k=ev.top_k, seed=ev.seed)
     except LossbalanceError as exc:
         raise LossbalanceError(f"{checkpoint}: evaluation: {exc}") from None
 

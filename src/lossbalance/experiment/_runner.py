@@ -231,8 +231,9 @@ class _Runner:
             if checkpoint is None:
                 self.say(
                     f"[bold]{run_id}[/]: training {spec.training.epochs} epochs on "
-                    f"{data.real.n_patients:,} patients"
+                    f"{data.train.n_patients:,} patients"
                     + (" (resuming from last.pt)" if self.resume else "")
+                    + f"; scored against held_out ({data.describe()})"
                 )
                 trained = train(spec, run, data, resume=self.resume, progress=self.progress)
                 checkpoint = trained.checkpoint

@@ -12,6 +12,7 @@ Sections owned by other packages are composed, not copied:
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -144,7 +145,15 @@ assert set(LossName.__args__) == set(LOSS_TERMS)  # type: ignore[attr-defined]
 
 # --------------------------------------------------------------------- evaluation
 class EvaluationSpec(SpecModel):
-    """The final evaluation: generate patients, score them against the real cohort."""
+    """The final evaluation: generate patients, score them against a reference split.
+
+    DESIGN.md "Evaluation protocol": the cohort splits by patient into ``train`` (what
+    the trainer gets), ``tuning`` (what studies select on) and ``held_out`` (what
+    ``lossbalance run`` reports and ``study confirm`` read). The simulator draws
+    ``tuning`` and ``held_out`` as independent cohorts of ``reference_patients``
+    patients instead; other sources split their cohort by ``tuning_fraction`` and
+    ``held_out_fraction`` (seeded by ``split_seed``), or keep the splits they carry.
+    """
 
     patients: int = Field(
         default=1000, ge=1, description="patients generated for the final metrics"
@@ -153,13 +162,59 @@ class EvaluationSpec(SpecModel):
     seed: int = Field(
         default=0, ge=0, description="seed of the generation and of the floor resampling"
     )
-    heldout_fraction: float = Field(
+    tuning_fraction: float = Field(
         default=0.2,
         gt=0.0,
         lt=1.0,
-        description="share of the cohort held out for the real-data floor",
+        description="share of the patients in the tuning split (what studies select on)",
+    )
+    held_out_fraction: float = Field(
+        default=0.2,
+        gt=0.0,
+        lt=1.0,
+        description="share of the patients in the held_out split (final reports, confirm)",
+    )
+    split_seed: int = Field(default=0, ge=0, description="seed of the split by patient")
+    reference_patients: int = Field(
+        default=2000,
+        ge=1,
+        description="simulator only: patients of each independent tuning/held_out draw",
     )
     top_k: int = Field(default=100, ge=1, description="k of the top-k overlap metric")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _deprecated_heldout_fraction(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "heldout_fraction" not in data:
+            return data
+        if "held_out_fraction" in data:
+            raise ValueError(
+                "heldout_fraction is the deprecated name of held_out_fraction: give only "
+                "held_out_fraction"
+            )
+        warnings.warn(
+            "evaluation.heldout_fraction is deprecated: read as evaluation.held_out_fraction "
+            "(three splits now: train, tuning_fraction, held_out_fraction; see docs/specs.md)",
+            FutureWarning,
+            stacklevel=2,
+        )
+        out = dict(data)
+        out["held_out_fraction"] = out.pop("heldout_fraction")
+        return out
+
+    @model_validator(mode="after")
+    def _train_left(self) -> EvaluationSpec:
+        if self.tuning_fraction + self.held_out_fraction >= 1.0:
+            raise ValueError(
+                f"tuning_fraction {self.tuning_fraction:g} + held_out_fraction "
+                f"{self.held_out_fraction:g} leave no patient for train (their sum must be < 1)"
+            )
+        return self
+
+    def fractions(self) -> tuple[float, float, float]:
+        """``(train, tuning, held_out)`` shares of the patients (train is the rest)."""
+        train = 1.0 - self.tuning_fraction - self.held_out_fraction
+        return (train, self.tuning_fraction, self.held_out_fraction)
 
 
 # ------------------------------------------------------------------- overrides

@@ -8,21 +8,29 @@ run``):
    searched terms' schedules replaced and the sampled generation settings written to
    ``evaluation.sampling`` and ``training.sampling`` (so the per-epoch evaluations
    the pruner reads sample as the final one does) (:func:`resolve_trial_spec`);
-2. the trainer runs it (:func:`lossbalance.training.fit_cohort`) in the trial's run
-   folder; after every evaluation epoch (``training.eval_every``) a callback hands
-   the trainer's metrics to the study's ``report``, which may prune the trial
-   (``optuna.TrialPruned`` leaves the trainer at once);
+2. the trainer runs it (:func:`lossbalance.training.fit_cohort`) on the ``train``
+   split only, in the trial's run folder; after every evaluation epoch
+   (``training.eval_every``) a callback scores the patients the trainer just generated
+   against the ``tuning`` split (``train`` for the floor) and hands those values to
+   the study's ``report``, which may prune the trial (``optuna.TrialPruned`` leaves
+   the trainer at once). The trainer's own per-epoch metrics (what early stopping
+   and metric-triggered schedules read) are computed on train data, as before: the
+   pruning values never reach the trainer;
 3. the final evaluation generates ``evaluation.patients`` patients from the best
-   checkpoint and scores them against the training pool R with the held-out H as the
-   real-data floor (:func:`lossbalance.experiment.evaluate_checkpoint`), and the
-   tier is classified as the experiment runner does.
+   checkpoint and scores them against ``tuning``, with ``train`` for the floor and
+   memorization (:func:`lossbalance.experiment.evaluate_checkpoint` with
+   ``reference="tuning"``), and the tier is classified as the experiment runner does.
+   Objectives, constraints and pruning values all come from ``tuning``; ``held_out``
+   is left for ``study confirm`` and reports (DESIGN.md "Evaluation protocol").
 
 The run folder ``<runs_dir>/trial-NNNN/`` keeps what a runner's run folder keeps
 (``spec.yaml``, ``log.jsonl`` with the weights per epoch, ``last.pt`` / ``best.pt``,
 ``generated.npz``, ``outcome.json``, ``metrics.json``) plus ``weights.jsonl``, the
 weight of every term along training. The trial records ``spec`` (the resolved spec,
-what ``study export`` writes), ``run_dir``, ``tier`` and ``weights`` as user
-attributes. A NaN loss or any failure of training or evaluation fails the trial with
+what ``study export`` writes), ``run_dir``, ``tier``, ``weights`` and ``evaluation``
+(the reference split and the size of each split) as user attributes; the study
+records every final metric (validity, coherence, diversity, memorization and their
+floors) under ``metrics``. A NaN loss or any failure of training or evaluation fails the trial with
 the reason; the study goes on.
 """
 
@@ -31,7 +39,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +54,7 @@ from lossbalance.study._trial_function import ReportFn, TrialFailed
 from lossbalance.training import Callback
 
 if TYPE_CHECKING:
+    from lossbalance.data import Cohort
     from lossbalance.experiment import RunData
     from lossbalance.spec import ExperimentSpec
     from lossbalance.training import Trainer, TrainState
@@ -55,6 +64,7 @@ SPEC_ATTR = "spec"
 RUN_DIR_ATTR = "run_dir"
 TIER_ATTR = "tier"
 WEIGHTS_ATTR = "weights"
+EVALUATION_ATTR = "evaluation"
 WEIGHTS_FILE = "weights.jsonl"
 
 #: At most this many points of a trial's weight trajectory are kept.
@@ -99,18 +109,37 @@ def resolve_trial_spec(
     return apply_override(spec, override, where="study trial")
 
 
-class _StudyCallback(Callback):
-    """Reports each evaluation to the study and keeps the weight trajectory."""
+Scorer = Callable[["Cohort"], Mapping[str, float]]
+"""Scores the patients generated at an evaluation epoch for the study (the pruning values)."""
 
-    def __init__(self, report: ReportFn, run_path: Path) -> None:
+
+class _StudyCallback(Callback):
+    """Reports each evaluation to the study and keeps the weight trajectory.
+
+    With a ``scorer``, the values reported are the scorer's (against ``tuning``) of the
+    very patients the trainer generated for its own evaluation; the trainer's metrics
+    (``state.metrics``) are not changed. Without one, the trainer's metrics are reported.
+    """
+
+    def __init__(self, report: ReportFn, run_path: Path, scorer: Scorer | None = None) -> None:
         self.report = report
         self.run_path = run_path
+        self.scorer = scorer
+        self.generated: Cohort | None = None
         self.every = 1
         self.steps: list[int] = []
         self.weights: dict[str, list[float]] = {}
         self.steps_per_epoch = 0
 
     def on_train_begin(self, trainer: Trainer, state: TrainState) -> None:
+        if self.scorer is not None:
+            own = trainer.evaluator
+
+            def keep_generated(generated: Cohort) -> Mapping[str, float]:
+                self.generated = generated
+                return own(generated)
+
+            trainer.evaluator = keep_generated
         self.steps_per_epoch = state.steps_per_epoch
         total = max(1, state.steps_per_epoch * trainer.config.epochs)
         self.every = max(1, math.ceil(total / MAX_WEIGHT_POINTS))
@@ -151,7 +180,11 @@ class _StudyCallback(Callback):
 
     def on_evaluation(self, trainer: Trainer, state: TrainState) -> None:
         self.flush()
-        self.report(state.epoch + 1, dict(state.metrics))
+        values = dict(state.metrics)
+        if self.scorer is not None and self.generated is not None:
+            values = dict(self.scorer(self.generated))
+            self.generated = None
+        self.report(state.epoch + 1, values)
 
     def on_train_end(self, trainer: Trainer, state: TrainState) -> None:
         self.flush()
@@ -161,7 +194,7 @@ _DATA: dict[str, RunData] = {}
 
 
 def trial_data(spec: ExperimentSpec) -> RunData:
-    """R and H of ``spec``, loaded once per process (every trial shares the split)."""
+    """The splits of ``spec``, loaded once per process (every trial shares them)."""
     from lossbalance.experiment import CohortCache
     from lossbalance.experiment._cohorts import data_key
 
@@ -169,6 +202,41 @@ def trial_data(spec: ExperimentSpec) -> RunData:
     if key not in _DATA:
         _DATA[key] = CohortCache().get(spec)
     return _DATA[key]
+
+
+def pruning_scorer(spec: ExperimentSpec, data: RunData) -> Scorer:
+    """Scores an evaluation epoch's generated patients against ``tuning`` (``train`` for
+    the floor; no memorization: the pruner reads the objectives only)."""
+    from lossbalance.experiment import score
+
+    ev = spec.evaluation
+
+    def scorer(generated: Cohort) -> Mapping[str, float]:
+        try:
+            result = score(
+                generated,
+                data.tuning,
+                data.train,
+                top_k=ev.top_k,
+                seed=ev.seed,
+                memorization=False,
+            )
+        except LossbalanceError as exc:
+            raise TrialFailed(f"evaluation against tuning: {exc}") from None
+        return {k: float(v) for k, v in result.flat().items()}
+
+    return scorer
+
+
+def evaluation_record(data: RunData) -> dict[str, Any]:
+    """The ``evaluation`` user attribute: reference split, split sizes and origin."""
+    return {
+        "reference": "tuning",
+        "train_patients": data.train.n_patients,
+        "tuning_patients": data.tuning.n_patients,
+        "held_out_patients": data.held_out.n_patients,
+        "splits": data.origin,
+    }
 
 
 @dataclass(frozen=True)
@@ -229,7 +297,9 @@ class ExperimentTrialFunction:
             record(SPEC_ATTR, spec_to_dict(spec))
             record(RUN_DIR_ATTR, str(run.path))
         data = trial_data(spec)
-        callback = _StudyCallback(report, run.path)
+        if record is not None:
+            record(EVALUATION_ATTR, evaluation_record(data))
+        callback = _StudyCallback(report, run.path, pruning_scorer(spec, data))
         try:
             trained = train_run(
                 spec, run, data, resume=False, progress=False, extra_callbacks=[callback]
@@ -240,7 +310,7 @@ class ExperimentTrialFunction:
             raise TrialFailed(f"training: {exc}") from None
         start = time.perf_counter()
         try:
-            metrics = evaluate_checkpoint(trained.checkpoint, spec, data, run)
+            metrics = evaluate_checkpoint(trained.checkpoint, spec, data, run, reference="tuning")
         except LossbalanceError as exc:
             raise TrialFailed(f"evaluation: {exc}") from None
         outcome = finish_run(
