@@ -68,24 +68,13 @@ TABLE_METRICS: tuple[str, ...] = (
 
 
 def confirmation_data(spec: ExperimentSpec) -> tuple[Cohort, Cohort]:
-    """``(reference, train)`` of a trial's spec: the ``held_out`` and ``train`` splits.
-
-    Until the experiment data carries the three splits (``train`` / ``tuning`` /
-    ``held_out``), the run data's held-out patients ``heldout`` (never trained on) are
-    the reference and its training pool ``real`` is the train split.
-    """
+    """``(reference, train)`` of a trial's spec: its ``held_out`` and ``train`` splits
+    (the same splits its trials used: the simulator's independent reference draws, or
+    the data's own splits)."""
     from lossbalance.study._experiment_trial import trial_data
 
     data = trial_data(spec)
-    reference = getattr(data, "held_out", None)
-    if reference is None:
-        reference = getattr(data, "heldout", None)
-    train = getattr(data, "train", None)
-    if train is None:
-        train = getattr(data, "real", None)
-    if reference is None or train is None:
-        raise LossbalanceError(f"spec {spec.name!r}: its data has no held_out split to confirm on")
-    return reference, train
+    return data.held_out, data.train
 
 
 def score_cohort(
