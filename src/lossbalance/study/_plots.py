@@ -161,6 +161,7 @@ def _confirmed_png(
     for p in points:
         ax.plot(*zip(p.tuning, p.mean, strict=True), "-", color="tab:purple", lw=0.6, alpha=0.5)
     n = sorted({p.n for p in points})
+    done = sum(1 for t in front if any(p.number == t.number for p in points))
     ax.errorbar(
         [p.mean[0] for p in points],
         [p.mean[1] for p in points],
@@ -171,7 +172,10 @@ def _confirmed_png(
         color="tab:purple",
         capsize=2,
         lw=0.8,
-        label=f"held_out mean, 95% interval (n={'/'.join(map(str, n))})",
+        label=(
+            f"held_out mean, 95% interval (n={'/'.join(map(str, n))}; "
+            f"{done} of {len(front)} Pareto trials confirmed)"
+        ),
     )
 
 
