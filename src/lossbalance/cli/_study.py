@@ -300,6 +300,10 @@ def run(
             f"export a trial: lossbalance study export --storage {mask_url(storage)} "
             f"--study {name} --trial N --out trial.yaml"
         )
+        console.print(
+            f"confirm the Pareto trials on held_out: lossbalance study confirm --storage "
+            f"{mask_url(storage)} --study {name} --seeds 5"
+        )
 
 
 @study_app.command("worker")
