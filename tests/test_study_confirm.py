@@ -119,7 +119,7 @@ def test_confirm_stores_intervals_and_rerun_is_idempotent(
     assert set(records) == front
     for record in records.values():
         assert record["n"] == 2 and record["unit"] == "generation seed"
-        assert record["reference"] == "held_out" and record["generation_seeds"] == [0, 1]
+        assert record["reference"] == "held_out" and record["generation_seeds"] == [1, 2]
         mean, std, low, high, n = record["metrics"]["validity"]
         assert n == 2 and low <= mean <= high and std >= 0
         assert {"coherence", "code_js", "copy_rate"} <= set(record["metrics"])

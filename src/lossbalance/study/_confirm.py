@@ -4,7 +4,9 @@ A trial's objectives are one generation sample scored on the split the study sel
 on; the front read off them is optimistic and noisy. Confirmation (DESIGN.md
 "Evaluation protocol") takes each chosen trial's kept checkpoint from Optuna's
 artifact store (:mod:`lossbalance.study._checkpoints`), generates ``K`` cohorts with
-``K`` generation seeds (``evaluation.seed + k``, default ``K = 5``), scores each
+``K`` fresh generation seeds (``evaluation.seed + 1 + k``, ``k < K``, default
+``K = 5``: not the seed whose cohort the study selected on, whose luck, on validity
+say, the selection favoured), scores each
 against ``held_out`` (the floor from ``train``), and records per metric the mean,
 standard deviation (``ddof=1``) and the 95% Student-t interval
 ``mean +- t_{0.975, n-1} * std / sqrt(n)`` (``scipy.stats.t``; none for ``n = 1``).
@@ -417,7 +419,7 @@ def confirm_study(
     results: list[Confirmation] = []
     for t in chosen:
         spec = trial_spec(study, t.number)
-        gen_seeds = [int(spec.evaluation.seed) + k for k in range(seeds)]
+        gen_seeds = [int(spec.evaluation.seed) + 1 + k for k in range(seeds)]
         train_seeds = [int(spec.training.seed) + 1 + r for r in range(retrain)]
         settings = {
             "reference": REFERENCE_SPLIT,
