@@ -6,8 +6,8 @@ on; the front read off them is optimistic and noisy. Confirmation (DESIGN.md
 artifact store (:mod:`lossbalance.study._checkpoints`), generates ``K`` cohorts with
 ``K`` fresh generation seeds (``evaluation.seed + 1 + k``, ``k < K``, default
 ``K = 5``: not the seed whose cohort the study selected on, whose luck, on validity
-say, the selection favoured), scores each
-against ``held_out`` (the floor from ``train``), and records per metric the mean,
+say, the selection favoured), scores each against ``held_out`` (the floor from
+``train``), and records per metric the mean,
 standard deviation (``ddof=1``) and the 95% Student-t interval
 ``mean +- t_{0.975, n-1} * std / sqrt(n)`` (``scipy.stats.t``; none for ``n = 1``).
 With ``retrain = R`` the trial's spec is also trained again from ``R`` training seeds
