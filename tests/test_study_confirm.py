@@ -112,7 +112,7 @@ def test_confirm_stores_intervals_and_rerun_is_idempotent(
     args = ["study", "confirm", str(spec), "--storage", str(storage), "--seeds", "2"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "confirmed on held_out" in out and "95% t-intervals" in out
+    assert "confirmed on held_out" in out and "95% t-interval" in out
     study = _load(storage)
     records = confirmed_records(study)
     front = {t.number for t in study.best_trials}

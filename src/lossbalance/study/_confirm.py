@@ -297,12 +297,14 @@ def confirmation_table(
 
     objectives = study_objectives(study)
     records = confirmed_records(study) if records is None else records
-    table = Table(title=f"Held-out confirmation ({LEVEL:.0%} t-intervals)")
+    table = Table(
+        title=f"Held-out confirmation (mean [{LEVEL:.0%} t-interval] over n generation seeds)"
+    )
     table.add_column("trial", justify="right")
     for o in objectives:
         table.add_column(f"{o.name} tuning", justify="right")
         table.add_column(f"{o.name} held_out", justify="right")
-    table.add_column("seeds", justify="right")
+    table.add_column("n", justify="right")
     for t in trials:
         row = [str(t.number)]
         record = records.get(t.number)
@@ -315,9 +317,9 @@ def confirmation_table(
                 row.append(format_interval(interval, with_n=False))
         if record is None:
             row.append("-")
-        else:
-            unit = "training" if record.get("training_seeds") else "generation"
-            row.append(f"{record.get('n')} ({unit})")
+        else:  # n generation seeds, or n models (training seeds) with --retrain
+            retrained = " models" if record.get("training_seeds") else ""
+            row.append(f"{record.get('n')}{retrained}")
         table.add_row(*row)
     return table
 
