@@ -372,6 +372,25 @@ def confirmed_points(
     return out
 
 
+def confirmed_floor(
+    study: optuna.Study, objectives: Sequence[Objective]
+) -> tuple[float, float] | None:
+    """The held_out floor on the first two objectives: the mean of the confirmed
+    records' ``floor_<objective>`` means, or None."""
+    sums = []
+    for o in objectives[:2]:
+        vals = [
+            float(row[0])
+            for record in confirmed_records(study).values()
+            if (row := confirmed_interval(record, f"floor_{o.name}")) is not None
+            and row[0] is not None
+        ]
+        if not vals:
+            return None
+        sums.append(float(np.mean(vals)))
+    return sums[0], sums[1]
+
+
 @dataclass(frozen=True)
 class Confirmation:
     """What ``confirm`` did for one trial: ``confirmed`` or ``skipped`` (already done)."""

@@ -132,7 +132,7 @@ def plot_pareto_png(study: optuna.Study, path: Path, targets: Sequence[Condition
             marker="*",
             s=160,
             color="tab:green",
-            label="real-data floor (held-out vs real)",
+            label="real-data floor (train sample vs tuning)",
         )
     ax.set_xlabel(f"{x_name} ({objectives[0].direction})")
     ax.set_ylabel(f"{y_name} ({objectives[1].direction})")
@@ -153,7 +153,7 @@ def _confirmed_png(
     objectives: Sequence[Objective],
 ) -> None:
     """Held-out means with 95% interval error bars, joined to their tuning points."""
-    from lossbalance.study._confirm import confirmed_points
+    from lossbalance.study._confirm import confirmed_floor, confirmed_points
 
     points = confirmed_points(study, [*front, *rest], objectives)
     if not points:
@@ -162,6 +162,17 @@ def _confirmed_png(
         ax.plot(*zip(p.tuning, p.mean, strict=True), "-", color="tab:purple", lw=0.6, alpha=0.5)
     n = sorted({p.n for p in points})
     done = sum(1 for t in front if any(p.number == t.number for p in points))
+    floor = confirmed_floor(study, objectives)
+    if floor is not None:
+        ax.scatter(
+            [floor[0]],
+            [floor[1]],
+            marker="*",
+            s=160,
+            facecolors="none",
+            edgecolors="tab:purple",
+            label="real-data floor (train sample vs held_out)",
+        )
     ax.errorbar(
         [p.mean[0] for p in points],
         [p.mean[1] for p in points],
