@@ -164,7 +164,9 @@ class ExperimentReport:
                 _seconds(r.outcome),
             )
         labels = [r.label for r in self.completed]
-        metrics = Table(title="metrics (G vs held_out; floor: train sample S vs held_out)", title_justify="left")
+        metrics = Table(
+            title="metrics (G vs held_out; floor: train sample S vs held_out)", title_justify="left"
+        )
         metrics.add_column("metric")
         metrics.add_column("", justify="center")
         for label in labels:

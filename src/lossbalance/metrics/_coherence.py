@@ -35,7 +35,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import ks_2samp
 
 from lossbalance.metrics._pairs import Cooccurrence, PairCounts
-from lossbalance.metrics._space import CodeSpace, EncodedCohort
+from lossbalance.metrics._space import CodeSpace, EncodedCohort, sorted_unique
 from lossbalance.metrics._validity import CodeCount, top_codes
 
 JS_MAX = math.sqrt(math.log(2.0))
@@ -91,7 +91,7 @@ def pair_js_distance(pairs: PairCounts, reference: PairCounts) -> float:
         return math.nan
     if len(pairs.keys) == 0:
         return JS_MAX
-    keys = np.union1d(pairs.keys, reference.keys)
+    keys = sorted_unique(np.concatenate([pairs.keys, reference.keys]))[0]  # both sorted
     a = np.zeros(len(keys), dtype=np.int64)
     b = np.zeros(len(keys), dtype=np.int64)
     a[np.searchsorted(keys, pairs.keys)] = pairs.counts

@@ -21,7 +21,7 @@ from lossbalance.metrics._memorization import MemorizationMetrics, compute_memor
 from lossbalance.metrics._names import METRIC_GROUPS, METRIC_NAMES
 from lossbalance.metrics._pairs import PairCounts, pair_walk
 from lossbalance.metrics._result import IDEAL_FLOOR, CohortSize, MetricsResult
-from lossbalance.metrics._space import CodeSpace, EncodedCohort, check_systems
+from lossbalance.metrics._space import CodeSpace, EncodedCohort, check_systems, cohort_systems
 from lossbalance.metrics._validity import ValidityMetrics, compute_validity
 
 _T = TypeVar("_T")
@@ -168,8 +168,7 @@ def evaluate(
         assert isinstance(val_g, ValidityMetrics)
         check_systems(enc_g, enc_f, space, "generated")
         if train is not None:
-            enc_t0 = done["T"][0] if "T" in done else EncodedCohort.encode(train, space)
-            check_systems(enc_t0, enc_f, space, "train")
+            check_systems(cohort_systems(train), enc_f, space, "train")
 
         def second(enc: EncodedCohort) -> CoherenceMetrics:
             pairs, co = pair_walk(enc, ref_pairs)
@@ -178,15 +177,16 @@ def evaluate(
 
         sides = [enc_g] + ([done["S"][0]] if "S" in done else [])
         coh = list(pool.map(second, sides))
+        mem: MemorizationMetrics | None = None
+        if use_train:
+            mem = compute_memorization(
+                enc_g, done["T"][0], enc_f, memorization_sample, seed, notes, pool.map
+            )
     coh_g = coh[0]
     coh_s = coh[1] if len(coh) > 1 else None
     enc_s = done["S"][0] if "S" in done else None
     val_s = done["S"][1] if "S" in done else None
     assert val_s is None or isinstance(val_s, ValidityMetrics)
-
-    mem: MemorizationMetrics | None = None
-    if use_train:
-        mem = compute_memorization(enc_g, done["T"][0], enc_f, memorization_sample, seed, notes)
 
     values, floor_values = _assemble(
         val_g, coh_g, val_s, coh_s, enc_g, enc_s, mem, notes, train is not None

@@ -28,6 +28,7 @@ of queries with every target are one sparse product ``Q @ X.T`` (the union follo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -37,8 +38,11 @@ from scipy.stats import rankdata
 
 from lossbalance.metrics._space import EncodedCohort
 
-BLOCK_PAIRS = 1 << 22
-"""Most (query, target) pairs whose intersections one sparse product may produce."""
+_Job = tuple[sp.csr_matrix, sp.csr_matrix, "npt.NDArray[np.int64] | None"]
+_Out = npt.NDArray[np.float64]
+
+BLOCK_BYTES = 1 << 25
+"""Most bytes of the intersections of one block of target patients with every query."""
 
 _MASK64 = (1 << 64) - 1
 _BASES = (0x100000001B3, 0x9E3779B97F4A7C15)
@@ -109,9 +113,9 @@ def history_keys(enc: EncodedCohort) -> npt.NDArray[np.void]:
             terms = _splitmix(stream ^ np.uint64(salt)) * np.power(
                 np.uint64(base), pos, dtype=np.uint64
             )
-            if len(terms):
-                sums = np.add.reduceat(terms, np.minimum(start[:-1], len(terms) - 1))
-                keys[:, j + 1] = np.where(nonempty, sums, 0)
+            # a trailing 0 keeps every start a valid index (empty patients at the end)
+            sums = np.add.reduceat(np.append(terms, np.uint64(0)), start[:-1])
+            keys[:, j + 1] = np.where(nonempty, sums, 0)
     return np.ascontiguousarray(keys).view(np.dtype((np.void, 24))).ravel()
 
 
@@ -143,52 +147,74 @@ def nearest_distances(
     queries: sp.csr_matrix,
     targets: sp.csr_matrix,
     self_index: npt.NDArray[np.int64] | None = None,
-    block_pairs: int | None = None,
+    block_bytes: int | None = None,
 ) -> npt.NDArray[np.float64]:
     """Jaccard distance from each query row to its nearest target row (exact).
+
+    The targets are ordered by set size and cut into blocks that never mix two sizes;
+    each block becomes a dense code-by-patient matrix of small integers, and one sparse
+    by dense product gives every query's intersection with every patient of the block.
+    Within a block all unions are ``|q| + b - |q & x|`` for the block's one size ``b``,
+    so the largest intersection is the nearest patient: one integer maximum per block,
+    and the distances come out of exact integers at the end.
 
     Args:
         queries: binary ``(q, codes)`` CSR matrix.
         targets: binary ``(n, codes)`` CSR matrix, searched whole.
         self_index: for a leave-one-out search within one cohort, the target row of each
             query (that row is skipped; an identical other row still counts).
-        block_pairs: most (query, target) pairs per sparse product (default
-            :data:`BLOCK_PAIRS`).
+        block_bytes: most bytes of one block's intersections (default
+            :data:`BLOCK_BYTES`).
 
     Returns:
         ``q`` distances in ``[0, 1]``; 1.0 where no target is left (an empty target set
         after leave-one-out).
     """
-    block_pairs = BLOCK_PAIRS if block_pairs is None else block_pairs
+    budget = BLOCK_BYTES if block_bytes is None else block_bytes
+    queries = queries.tocsr()
     n_q, n_t = queries.shape[0], targets.shape[0]
-    q_size = np.asarray(queries.getnnz(axis=1), dtype=np.float64)
-    t_size = np.asarray(targets.getnnz(axis=1), dtype=np.float64)
-    t_empty = np.flatnonzero(t_size == 0)
-    best = np.zeros(n_q, dtype=np.float64)  # largest Jaccard similarity found
-    tt = targets.T.tocsr()
-    step = max(1, block_pairs // max(n_t, 1))
-    for lo in range(0, n_q, step):
-        hi = min(n_q, lo + step)
-        inter = (queries[lo:hi] @ tt).tocsr()
-        if inter.nnz:
-            rows = np.repeat(np.arange(lo, hi), np.diff(inter.indptr))
-            cols = inter.indices
-            d = inter.data.astype(np.float64)
-            sim = d / (q_size[rows] + t_size[cols] - d)
-            if self_index is not None:
-                sim[cols == self_index[rows]] = -1.0
-            has = np.diff(inter.indptr) > 0
-            starts = inter.indptr[:-1][has]
-            best[lo:hi][has] = np.maximum(np.maximum.reduceat(sim, starts), 0.0)
-    # an empty query set is identical to an empty target set (distance 0)
-    empty_q = np.flatnonzero(q_size == 0)
-    if len(empty_q) and len(t_empty):
-        if self_index is None:
-            best[empty_q] = 1.0
-        else:
-            others = len(t_empty) - np.isin(self_index[empty_q], t_empty).astype(np.int64)
-            best[empty_q[others > 0]] = 1.0
-    return 1.0 - best
+    q_size = np.diff(queries.indptr).astype(np.int64)
+    t_size = np.diff(targets.indptr).astype(np.int64)
+    if n_q == 0:
+        return np.zeros(0, dtype=np.float64)
+    top = int(q_size.max(initial=0))
+    dtype = np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.int32
+    order = np.argsort(t_size, kind="stable")
+    sizes = t_size[order]
+    position = np.empty(n_t, dtype=np.int64)
+    position[order] = np.arange(n_t, dtype=np.int64)
+    ordered = targets[order]
+    indptr, indices = ordered.indptr, ordered.indices
+    q_mat = queries.astype(dtype)
+    width = max(1, budget // max(n_q * np.dtype(dtype).itemsize, 1))
+    width = max(width, 64)
+    bounds = np.flatnonzero(np.diff(sizes)) + 1
+    group_start = np.concatenate([[0], bounds]).astype(np.int64)
+    group_end = np.concatenate([bounds, [n_t]]).astype(np.int64)
+    best = np.full(n_q, -1.0, dtype=np.float64)  # largest Jaccard similarity found
+    n_codes = targets.shape[1]
+    self_pos = position[self_index] if self_index is not None else None
+    rows_q = np.arange(n_q, dtype=np.int64)
+    for g_lo, g_hi in zip(group_start.tolist(), group_end.tolist(), strict=True):
+        b = int(sizes[g_lo])
+        for lo in range(g_lo, g_hi, width):
+            hi = min(g_hi, lo + width)
+            a, z = int(indptr[lo]), int(indptr[hi])
+            dense = np.zeros((n_codes, hi - lo), dtype=dtype)
+            dense[indices[a:z], np.repeat(np.arange(hi - lo), b) if b else []] = 1
+            inter = np.asarray(q_mat @ dense)
+            if self_pos is not None:
+                mine = (self_pos >= lo) & (self_pos < hi)
+                if mine.any():  # the query's own row must not count
+                    inter = inter.astype(np.int64)
+                    inter[rows_q[mine], self_pos[mine] - lo] = -1
+            most = inter.max(axis=1).astype(np.float64)
+            valid = most >= 0  # -1: the block held only the query itself
+            union = q_size + b - most
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sim = np.where(union > 0, most / union, 1.0)  # both empty: identical
+            best = np.where(valid, np.maximum(best, sim), best)
+    return 1.0 - np.maximum(best, 0.0)
 
 
 # -------------------------------------------------------------------- metrics
@@ -197,6 +223,34 @@ def sample_rows(n: int, k: int, rng: np.random.Generator) -> npt.NDArray[np.int6
     if k >= n:
         return np.arange(n, dtype=np.int64)
     return np.sort(rng.choice(n, size=k, replace=False)).astype(np.int64)
+
+
+def query_samples(
+    n_g: int, n_t: int, n_f: int, sample: int, seed: int
+) -> dict[str, npt.NDArray[np.int64]]:
+    """The seeded query samples of every search (row indices, sorted):
+
+    - ``dcr_g``, ``dcr_f``: up to ``sample`` patients of G and of F (closest records);
+    - ``mia_t``, ``mia_f``: ``min(sample, n_t, n_f)`` members from T, as many
+      non-members from F;
+    - ``aa_g``, ``aa_t``, ``aa_f``: ``min(sample, n_g, n_t, n_f)`` patients of each
+      (NNAAR).
+    """
+
+    def rng(tag: int) -> np.random.Generator:
+        return np.random.default_rng([seed, 0x3E3, tag])
+
+    m = min(sample, n_t, n_f)
+    k = min(sample, n_g, n_t, n_f)
+    return {
+        "dcr_g": sample_rows(n_g, sample, rng(1)),
+        "dcr_f": sample_rows(n_f, sample, rng(2)),
+        "mia_t": sample_rows(n_t, m, rng(3)),
+        "mia_f": sample_rows(n_f, m, rng(4)),
+        "aa_g": sample_rows(n_g, k, rng(5)),
+        "aa_t": sample_rows(n_t, k, rng(6)),
+        "aa_f": sample_rows(n_f, k, rng(7)),
+    }
 
 
 def roc_auc(positive: npt.NDArray[np.float64], negative: npt.NDArray[np.float64]) -> float:
@@ -210,15 +264,25 @@ def roc_auc(positive: npt.NDArray[np.float64], negative: npt.NDArray[np.float64]
     return u / (n_p * n_n)
 
 
-def adversarial_accuracy(x: sp.csr_matrix, g: sp.csr_matrix) -> float:
-    """AA of Yale et al. 2020 between equal-size samples ``x`` and ``g``:
+Mapper = Callable[[Callable[[_Job], _Out], Iterable[_Job]], Iterator[_Out]]
+
+
+def _search(job: _Job) -> npt.NDArray[np.float64]:
+    queries, targets, self_index = job
+    return nearest_distances(queries, targets, self_index)
+
+
+def _adversarial_accuracy(d: Sequence[npt.NDArray[np.float64]]) -> float:
+    """AA of Yale et al. 2020 from the four searches of :func:`_aa_jobs`:
     ``0.5 * (share of x whose nearest g is farther than its nearest other x
     + share of g whose nearest x is farther than its nearest other g)``."""
-    own_x = nearest_distances(x, x, np.arange(x.shape[0], dtype=np.int64))
-    own_g = nearest_distances(g, g, np.arange(g.shape[0], dtype=np.int64))
-    x_to_g = nearest_distances(x, g)
-    g_to_x = nearest_distances(g, x)
+    own_x, own_g, x_to_g, g_to_x = d
     return 0.5 * (float(np.mean(x_to_g > own_x)) + float(np.mean(g_to_x > own_g)))
+
+
+def _aa_jobs(x: sp.csr_matrix, g: sp.csr_matrix) -> list[_Job]:
+    loo = np.arange(x.shape[0], dtype=np.int64)
+    return [(x, x, loo), (g, g, loo), (x, g, None), (g, x, None)]
 
 
 def compute_memorization(
@@ -228,10 +292,13 @@ def compute_memorization(
     sample: int,
     seed: int,
     notes: dict[str, str],
+    mapper: Mapper | None = None,
 ) -> MemorizationMetrics:
     """Memorization and privacy metrics of ``gen`` against ``train``, ``reference`` the
     non-member control. ``sample`` bounds every query side (seeded by ``seed``); why a
-    value is NaN goes into ``notes``."""
+    value is NaN goes into ``notes``; ``mapper`` (a thread pool's ``map``) runs the
+    nearest-neighbour searches side by side."""
+    run: Mapper = map if mapper is None else mapper
     keys_t = history_keys(train)
     copies_g = int(copied(history_keys(gen), keys_t).sum())
     copies_f = int(copied(history_keys(reference), keys_t).sum())
@@ -239,14 +306,24 @@ def compute_memorization(
 
     sets_g, sets_t, sets_f = code_sets(gen), code_sets(train), code_sets(reference)
 
-    def rng(tag: int) -> np.random.Generator:
-        return np.random.default_rng([seed, 0x3E3, tag])
+    idx = query_samples(n_g, n_t, n_f, sample, seed)
+    q_g, q_f, members, others = idx["dcr_g"], idx["dcr_f"], idx["mia_t"], idx["mia_f"]
+    m = len(members)
+    jobs: list[_Job] = [
+        (sets_g[q_g], sets_t, None),
+        (sets_f[q_f], sets_t, None),
+        (sets_t[members], sets_g, None),
+        (sets_f[others], sets_g, None),
+    ]
+    # NNAAR on equal-size samples of G, T and F
+    k = len(idx["aa_g"])
+    if k >= 2:
+        s_g = sets_g[idx["aa_g"]]
+        jobs += _aa_jobs(sets_t[idx["aa_t"]], s_g)
+        jobs += _aa_jobs(sets_f[idx["aa_f"]], s_g)
+    found = list(run(_search, jobs))
 
-    # distance to closest record: queries from G and from F, T searched whole
-    q_g = sample_rows(n_g, sample, rng(1))
-    q_f = sample_rows(n_f, sample, rng(2))
-    med_g = float(np.median(nearest_distances(sets_g[q_g], sets_t)))
-    med_f = float(np.median(nearest_distances(sets_f[q_f], sets_t)))
+    med_g, med_f = float(np.median(found[0])), float(np.median(found[1]))
     if med_f == 0.0:
         dcr = math.nan
         notes["dcr_ratio"] = (
@@ -255,25 +332,14 @@ def compute_memorization(
         )
     else:
         dcr = med_g / med_f
-
-    # membership inference: members from T, as many non-members from F; G searched whole
-    m = min(sample, n_t, n_f)
-    members = sample_rows(n_t, m, rng(3))
-    others = sample_rows(n_f, m, rng(4))
-    auc = roc_auc(
-        -nearest_distances(sets_t[members], sets_g), -nearest_distances(sets_f[others], sets_g)
-    )
-
-    # NNAAR on equal-size samples of G, T and F
-    k = min(sample, n_g, n_t, n_f)
-    if k < 2:
+    auc = roc_auc(-found[2], -found[3])
+    if k >= 2:
+        aa_t = _adversarial_accuracy(found[4:8])
+        aa_f = _adversarial_accuracy(found[8:12])
+        nnaar = aa_f - aa_t
+    else:
         aa_f = aa_t = nnaar = math.nan
         notes["nnaar"] = f"NaN: needs 2+ patients in each of G, T and F (smallest has {k})"
-    else:
-        s_g = sets_g[sample_rows(n_g, k, rng(5))]
-        aa_t = adversarial_accuracy(sets_t[sample_rows(n_t, k, rng(6))], s_g)
-        aa_f = adversarial_accuracy(sets_f[sample_rows(n_f, k, rng(7))], s_g)
-        nnaar = aa_f - aa_t
     return MemorizationMetrics(
         copy_rate=copies_g / n_g if n_g else math.nan,
         copy_rate_floor=copies_f / n_f if n_f else math.nan,
