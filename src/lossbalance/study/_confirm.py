@@ -16,8 +16,11 @@ interval is over the ``R + 1`` model means (``n = R + 1``: training noise includ
 
 Optuna refuses attributes on finished trials, so the result of trial ``N`` is the
 study user attribute ``lossbalance:confirmed:N`` (compact JSON: settings and, per
-metric, ``[mean, std, low, high, n]``), readable from any process and shown by
-optuna-dashboard with the study's attributes. A rerun with the same settings skips
+metric, ``[mean, std, low, high, n]``), readable from any process (``study pareto``,
+``pick``, ``plot``). The issue asked for trial user attributes, visible in
+optuna-dashboard's trial view: Optuna's public API cannot write those once a trial
+has finished (its storages raise ``UpdateFinishedTrialError``), so they are study
+attributes instead. A rerun with the same settings skips
 trials already confirmed (idempotent); other settings replace their record.
 Bad input (no kept checkpoint, a trial that did not complete, ``seeds < 1``, an
 unknown trial) raises before anything is generated or written.
