@@ -20,10 +20,16 @@ from lossbalance.study import (
     StudyConfig,
     create_or_load_study,
     dominated_count,
+    parse_conditions,
     parse_objectives,
     register_problem,
     run_worker,
     to_minimization,
+)
+from lossbalance.study._pruner import (
+    VIOLATION_HISTORY_ATTR,
+    constrained_dominated_count,
+    epoch_reference,
 )
 from lossbalance.study._trial_function import ReportFn
 
@@ -144,3 +150,106 @@ def test_higher_threshold_prunes_less() -> None:
         if t.state == TrialState.PRUNED
     }
     assert pruned == {5: 2, 6: 3}
+
+
+# Feasibility (issue 13 item 4). The study constrains coherence >= 0.5.
+CONSTRAINED: list[list[tuple[float, float]]] = [
+    [(0.5, 0.5), (0.9, 0.9), (0.9, 0.4)],  # 0: completes INFEASIBLE (final coherence 0.4)
+    [(0.5, 0.5), (0.5, 0.55), (0.6, 0.6)],  # 1: completes feasible
+    [(0.5, 0.5), (0.55, 0.52), (0.7, 0.7)],  # 2: at 2 only the infeasible 0 dominates: completes
+    [(0.5, 0.5), (0.45, 0.5), (0.7, 0.7)],  # 3: at 2 the feasible 1 dominates: pruned at 2
+    [(0.5, 0.5), (0.95, 0.45), (0.9, 0.9)],  # 4: infeasible at 2 (0.45 < 0.5): 1 beats it
+]
+
+
+def _constrained(params: Mapping[str, Any], report: ReportFn) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    for epoch, (v, c) in enumerate(CONSTRAINED[int(params["idx"])], start=1):
+        metrics = {"validity": v, "coherence": c}
+        report(epoch, metrics)
+    return metrics
+
+
+register_problem(
+    "synthetic-constrained",
+    lambda options: Problem(
+        space=SearchSpace(params={"idx": Choice(choices=list(range(len(CONSTRAINED))))}),
+        function=_constrained,
+    ),
+)
+
+
+def test_infeasible_completed_trial_never_prunes_and_feasible_one_does() -> None:
+    storage = optuna.storages.InMemoryStorage()
+    config = StudyConfig(
+        objectives=parse_objectives("validity,coherence"),
+        constraints=parse_conditions(["coherence >= 0.5"]),
+        n_trials=len(CONSTRAINED),
+        sampler="random",
+        pruner=DominancePruner(min_dominating=1, warmup_trials=1, warmup_epochs=1),
+        problem="synthetic-constrained",
+    )
+    study = create_or_load_study(storage, "feasible", config)
+    for i in range(len(CONSTRAINED)):
+        study.enqueue_trial({"idx": i})
+    run_worker(storage, "feasible")
+    trials = sorted(study.get_trials(), key=lambda t: t.number)
+    states = {t.number: t.state for t in trials}
+    assert states == {
+        0: TrialState.COMPLETE,
+        1: TrialState.COMPLETE,
+        2: TrialState.COMPLETE,
+        3: TrialState.PRUNED,
+        4: TrialState.PRUNED,
+    }
+    assert trials[0].constraints and not all(v <= 0 for v in trials[0].constraints.values())
+    assert trials[4].user_attrs[PRUNED_AT_ATTR] == 2
+    assert trials[4].user_attrs[VIOLATION_HISTORY_ATTR]["2"] == pytest.approx(0.05)
+    assert study.metric_names == ["validity", "coherence"]
+
+
+def _done(
+    history: dict[str, list[float]],
+    *,
+    violation: dict[str, float] | None = None,
+    constraints: dict[str, float] | None = None,
+    state: TrialState = TrialState.COMPLETE,
+) -> optuna.trial.FrozenTrial:
+    attrs: dict[str, Any] = {"objective_history": history}
+    if violation is not None:
+        attrs[VIOLATION_HISTORY_ATTR] = violation
+    return optuna.trial.create_trial(
+        state=state,
+        values=[0.5, 0.5] if state == TrialState.COMPLETE else None,
+        user_attrs=attrs,
+        constraints=constraints,
+    )
+
+
+def test_epoch_reference_keeps_only_feasible_completed_trials() -> None:
+    trials = [
+        _done({"2": [0.9, 0.9]}, constraints={"c": 0.1}),  # infeasible: left out
+        _done({"2": [0.6, 0.7]}, constraints={"c": -0.2}, violation={"2": 0.0}),
+        _done({"2": [0.5, 0.4]}),  # no constraint: feasible
+        _done({"2": [0.99, 0.99]}, state=TrialState.PRUNED),  # not complete
+        _done({"1": [0.99, 0.99]}),  # did not report epoch 2
+    ]
+    ref, viol = epoch_reference(trials, 2, [-1.0, -1.0])
+    np.testing.assert_allclose(ref, [[-0.6, -0.7], [-0.5, -0.4]])
+    np.testing.assert_allclose(viol, [0.0, 0.0])
+
+
+def test_constrained_domination_by_hand() -> None:
+    ref = np.array([[0.0, 0.0], [0.5, 0.5], [5.0, 5.0]])  # minimisation form
+    # feasible running trial: only feasible-at-k rows that Pareto-dominate count
+    assert constrained_dominated_count(np.array([1.0, 1.0]), 0.0, ref) == 2
+    assert constrained_dominated_count(np.array([1.0, 1.0]), 0.0, ref, np.array([0.3, 0, 0])) == 1
+    # infeasible running trial: every feasible row dominates it whatever the objectives,
+    # an infeasible row only with a smaller violation
+    assert constrained_dominated_count(np.array([-9.0, -9.0]), 0.2, ref) == 3
+    d = np.array([0.1, 0.3, 0.0])
+    assert constrained_dominated_count(np.array([-9.0, -9.0]), 0.2, ref, d) == 2
+    assert constrained_dominated_count(np.array([1.0, 1.0]), 0.0, np.empty((0, 2))) == 0
+    pruner = DominancePruner(min_dominating=3, warmup_trials=3, warmup_epochs=0)
+    assert pruner.should_prune(1, np.array([-9.0, -9.0]), ref, violation=0.2)
+    assert not pruner.should_prune(1, np.array([-9.0, -9.0]), ref)

@@ -82,7 +82,8 @@ def test_every_sampled_point_of_the_default_space_resolves() -> None:
         trial = study.ask()
         point = space.resolve(flat.suggest(trial))
         assert set(point.schedules) == {"age", "sex"}
-        assert 0.7 <= point.sampling["temperature"] <= 1.3
+        assert 0.3 <= point.sampling["temperature"] <= 1.5
+        assert 0.5 <= point.sampling["top_p"] <= 1.0
         study.tell(trial, [0.0, 0.0])
 
 

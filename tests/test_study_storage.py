@@ -14,7 +14,6 @@ from optuna.trial import TrialState
 
 from lossbalance import LossbalanceError
 from lossbalance.study import (
-    FAIL_ATTR,
     TOY_SPACE,
     WORKER_ATTR,
     StudyConfig,
@@ -27,7 +26,7 @@ from lossbalance.study import (
     run_worker,
     trial_counts,
 )
-from lossbalance.study._workers import _HOST
+from lossbalance.study._workers import _HOST, dead_worker_reason
 
 
 def _config(n: int = 3, objectives: str = "validity,coherence") -> StudyConfig:
@@ -122,7 +121,7 @@ def test_journal_dead_local_worker_is_failed_and_retried(tmp_path: Path) -> None
     run_worker(storage, "dead", poll_s=0.05)
     trials = sorted(study.get_trials(), key=lambda t: t.number)
     assert trials[0].state == TrialState.FAIL
-    assert trials[0].user_attrs[FAIL_ATTR] == f"worker process {gone.pid} gone"
+    assert dead_worker_reason(study, 0) == f"worker process {gone.pid} gone"
     retry = [t for t in trials if t.system_attrs.get("failed_trial") == 0]
     assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE
     assert retry[0].params == trials[0].params

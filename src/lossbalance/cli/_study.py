@@ -1,4 +1,4 @@
-"""CLI commands: ``lossbalance study run | worker | pareto | pick | plot | export``.
+"""CLI commands: ``lossbalance study run | worker | pareto | pick | plot | confirm | export``.
 
 A thin layer over :mod:`lossbalance.study`.
 """
@@ -324,6 +324,10 @@ def run(
             f"export a trial: lossbalance study export --storage {mask_url(storage)} "
             f"--study {name} --trial N --out trial.yaml"
         )
+        console.print(
+            f"confirm the Pareto trials on held_out: lossbalance study confirm --storage "
+            f"{mask_url(storage)} --study {name} --seeds 5"
+        )
 
 
 @study_app.command("worker")
@@ -368,22 +372,67 @@ def worker(
     _console().print(f"{done}; run folders in {folder}" if folder and folder.is_dir() else done)
 
 
+def _add_confirmed_rows(table: Any, record: dict[str, Any] | None) -> None:
+    """``confirmed <metric>`` rows (held_out mean [95% interval] n) of a pick's table."""
+    from lossbalance.study._confirm import TABLE_METRICS, confirmed_interval, format_interval
+
+    if record is None:
+        table.add_row("confirmed", "no (tuning values only)")
+        return
+    split = record.get("reference", "held_out")
+    for name in TABLE_METRICS:
+        row = confirmed_interval(record, name)
+        if row is not None and row[0] is not None:
+            table.add_row(f"confirmed {name} ({split})", format_interval(row))
+
+
+def _print_confirmed(console: Console, st: Any, trials: list[Any], storage: str) -> None:
+    """The held_out values of ``trials`` where confirmed; a hint for the others."""
+    from lossbalance.study._confirm import confirmation_table, confirmed_records
+
+    if not trials:
+        return
+    records = confirmed_records(st)
+    console.print(confirmation_table(st, trials, records))
+    missing = [t.number for t in trials if t.number not in records]
+    if missing:
+        console.print(
+            f"{len(missing)} of {len(trials)} Pareto trial(s) not confirmed on held_out: "
+            f"lossbalance study confirm --storage {mask_url(storage)} --study {st.study_name}"
+        )
+
+
 @study_app.command("pareto")
 def pareto(
     storage: str = typer.Option(DEFAULT_STORAGE, help=_STORAGE_HELP),
     study: str | None = typer.Option(None, help="Study name (default: the only one)."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the rows as JSON."),
 ) -> None:
-    """Print the Pareto trials: parameters, every metric, tier reached."""
+    """Print the Pareto trials: parameters, every metric, tier reached, and their
+    held_out values where confirmed (`study confirm`), marking those not confirmed.
+
+    Warns when a Pareto trial's numeric parameter sits within 5% of its range's edge.
+    """
     from lossbalance.study._plots import _json_safe
     from lossbalance.study._results import pareto_table, pareto_trials, trials_frame
 
     if json_out is not None:
         check_output_path(json_out)
+    from lossbalance.study._schedule_space import edge_warnings
+
     st = _load(storage, study)
-    _console().print(pareto_table(st))
+    console = _console()
+    console.print(pareto_table(st))
+    _print_confirmed(console, st, pareto_trials(st), storage)
+    for line in edge_warnings(pareto_trials(st)):
+        console.print(f"warning: {line}")
     if json_out is not None:
+        from lossbalance.study._confirm import confirmed_records
+
         rows = trials_frame(st, pareto_trials(st)).to_dict(orient="records")
+        records = confirmed_records(st)
+        for row in rows:
+            row["confirmed"] = records.get(int(row["trial"]))
         write_text_atomic(json_out, json.dumps(_json_safe(rows), indent=2) + "\n")
 
 
@@ -398,18 +447,25 @@ def pick(
         None, "--json", help="Also write the pick (metrics, spec, log tail, weights) as JSON."
     ),
 ) -> None:
-    """Choose the trial meeting every --where condition that is best on one metric."""
+    """Choose the trial meeting every --where condition that is best on one metric.
+
+    A trial confirmed on held_out (`study confirm`) is judged on its 95% interval's
+    pessimistic end (the lower end for >=) and ranked on its confirmed mean; the
+    output says which values decided.
+    """
     from rich.table import Table
 
     from lossbalance.study import parse_conditions
+    from lossbalance.study._confirm import confirmed_records, pick_confirmed
     from lossbalance.study._plots import _json_safe
-    from lossbalance.study._results import pick_trial, study_objectives, trial_metrics
+    from lossbalance.study._results import study_objectives, trial_metrics
 
     conds = parse_conditions(where)
     if json_out is not None:
         check_output_path(json_out)
     st = _load(storage, study)
-    chosen = pick_trial(st, conds, maximize=maximize, minimize=minimize)
+    chosen, notes = pick_confirmed(st, conds, maximize=maximize, minimize=minimize)
+    confirmed = confirmed_records(st).get(chosen.number)
     metrics = trial_metrics(chosen, study_objectives(st))
     table = Table(title=f"Trial {chosen.number} of {st.study_name!r}")
     table.add_column("name")
@@ -418,12 +474,15 @@ def pick(
         table.add_row(f"param {key}", f"{value:.4g}" if isinstance(value, float) else str(value))
     for key, value in sorted(metrics.items()):
         table.add_row(key, f"{value:.4g}")
+    _add_confirmed_rows(table, confirmed)
     console = _console()
     _print_log_summary(console, chosen)
     console.print(table)
+    for note in notes:
+        console.print(note)
     console.print(f"picked trial {chosen.number}")
     if json_out is not None:
-        data = {**_stored_record(st, chosen), "metrics": metrics}
+        data = {**_stored_record(st, chosen), "metrics": metrics, "confirmed": confirmed}
         write_text_atomic(json_out, json.dumps(_json_safe(data), indent=2) + "\n")
 
 
@@ -444,6 +503,53 @@ def plot(
     console = _console()
     for key, path in write_study_plots(st, out, conds).items():
         console.print(f"{key}: {path}")
+
+
+@study_app.command("confirm")
+def confirm(
+    spec_file: Path | None = typer.Argument(
+        None, help="Study spec YAML naming the study (default: --study, or the only one)."
+    ),
+    storage: str = typer.Option(DEFAULT_STORAGE, help=_STORAGE_HELP),
+    study: str | None = typer.Option(
+        None, help="Study name (default: the spec's, or the only one)."
+    ),
+    trials: str = typer.Option(
+        "pareto", help="pareto, all (every trial with a kept checkpoint) or numbers: 3,7."
+    ),
+    seeds: int = typer.Option(5, help="Generation seeds: cohorts generated per trial."),
+    retrain: int = typer.Option(0, help="Also train again from this many training seeds."),
+) -> None:
+    """Re-evaluate trials on held_out from their kept checkpoints: mean, std and 95%
+    interval of every metric over several seeds, stored on the study.
+
+    Rerunning with the same settings skips trials already confirmed.
+    """
+    from lossbalance.study import load_study_spec
+    from lossbalance.study._confirm import (
+        confirm_study,
+        confirmation_table,
+        parse_trial_selection,
+    )
+
+    if seeds < 1:
+        raise LossbalanceError(f"--seeds: must be at least 1, got {seeds}")
+    if retrain < 0:
+        raise LossbalanceError(f"--retrain: must be at least 0, got {retrain}")
+    selection = parse_trial_selection(trials)
+    if study is None and spec_file is not None:
+        study = load_study_spec(spec_file).study_name()
+    st = _load(storage, study)
+    console = _console()
+
+    def show(result: Any) -> None:
+        what = "already confirmed" if result.status == "skipped" else "confirmed"
+        console.print(f"trial {result.number}: {what} on {result.record.get('reference')}")
+
+    results = confirm_study(st, trials=selection, seeds=seeds, retrain=retrain, on_trial=show)
+    by_number = {t.number: t for t in st.get_trials(deepcopy=False)}
+    records = {r.number: r.record for r in results}
+    console.print(confirmation_table(st, [by_number[r.number] for r in results], records))
 
 
 @study_app.command("export")

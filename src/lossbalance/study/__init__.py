@@ -4,12 +4,20 @@ See docs/studies.md for the rules (pruning, budget, sampler choice, reference po
 """
 
 from lossbalance.spec import Condition
+from lossbalance.study._checkpoints import CheckpointPolicy, keep_checkpoint
 from lossbalance.study._config import (
     CONFIG_ATTR,
     StudyConfig,
     create_or_load_study,
     load_existing_study,
     read_config,
+)
+from lossbalance.study._confirm import (
+    Confirmation,
+    confirm_study,
+    confirmed_records,
+    pick_confirmed,
+    summarize,
 )
 from lossbalance.study._experiment_trial import (
     ExperimentTrialFunction,
@@ -27,7 +35,13 @@ from lossbalance.study._objectives import (
     parse_objectives,
 )
 from lossbalance.study._problems import Problem, available_problems, build_problem, register_problem
-from lossbalance.study._pruner import DominancePruner, dominated_count, to_minimization
+from lossbalance.study._pruner import (
+    DominancePruner,
+    constrained_dominated_count,
+    dominated_count,
+    epoch_reference,
+    to_minimization,
+)
 from lossbalance.study._sampler import SAMPLERS, choose_sampler, make_sampler
 from lossbalance.study._schedule_space import (
     ChoiceSpec,
@@ -36,6 +50,7 @@ from lossbalance.study._schedule_space import (
     ScheduleSearchSpace,
     TermSearch,
     default_schedule_space,
+    edge_warnings,
 )
 from lossbalance.study._space import Choice, FloatRange, IntRange, SearchSpace
 from lossbalance.study._storage import DEFAULT_STORAGE, mask_url, open_storage, resolve_url
@@ -80,9 +95,11 @@ __all__ = [
     "TOY_SPACE",
     "WORKER_ATTR",
     "Budget",
+    "CheckpointPolicy",
     "Choice",
     "ChoiceSpec",
     "Condition",
+    "Confirmation",
     "DominancePruner",
     "ExperimentTrialFunction",
     "FloatRange",
@@ -109,15 +126,21 @@ __all__ = [
     "choose_sampler",
     "condition_holds",
     "condition_violation",
+    "confirm_study",
+    "confirmed_records",
+    "constrained_dominated_count",
     "create_or_load_study",
     "default_base_spec",
     "default_schedule_space",
     "default_study_space",
     "default_study_spec",
     "dominated_count",
+    "edge_warnings",
+    "epoch_reference",
     "export_trial_spec",
     "fail_dead_local_trials",
     "fail_stale_trials",
+    "keep_checkpoint",
     "load_existing_study",
     "load_study_spec",
     "make_sampler",
@@ -128,12 +151,14 @@ __all__ = [
     "parse_conditions",
     "parse_objectives",
     "parse_study_spec",
+    "pick_confirmed",
     "read_config",
     "register_problem",
     "resolve_trial_spec",
     "resolve_url",
     "run_study",
     "run_worker",
+    "summarize",
     "to_minimization",
     "toy_final_metrics",
     "trial_counts",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lossbalance._errors import LossbalanceError
 from lossbalance.spec import Condition
+from lossbalance.study._checkpoints import CheckpointPolicy
 from lossbalance.study._objectives import Direction, Objective
 from lossbalance.study._pruner import DominancePruner
 from lossbalance.study._sampler import SamplerName
@@ -33,6 +34,8 @@ class StudyConfig(BaseModel):
         pruner: the multi-objective pruner's settings, or ``None`` for no pruning.
         problem: registered problem name (search space + trial function).
         problem_options: keyword options of that problem.
+        checkpoints: which trials keep their best checkpoint in the artifact store
+            (``None``: none; :mod:`lossbalance.study._checkpoints`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -46,6 +49,7 @@ class StudyConfig(BaseModel):
     pruner: DominancePruner | None = Field(default_factory=DominancePruner)
     problem: str = "toy"
     problem_options: dict[str, Any] = Field(default_factory=dict)
+    checkpoints: CheckpointPolicy | None = None
 
     @property
     def directions(self) -> list[Direction]:

@@ -48,6 +48,7 @@ import optuna
 
 from lossbalance._atomic import write_text_atomic
 from lossbalance._errors import LossbalanceError
+from lossbalance.study._checkpoints import CHECKPOINT_ATTR
 from lossbalance.study._schedule_space import ScheduleSearchSpace
 from lossbalance.study._trial_function import ReportFn, TrialFailed
 from lossbalance.training import Callback
@@ -412,6 +413,7 @@ class ExperimentTrialFunction:
         )
         if record is not None:
             record(TIER_ATTR, outcome.tier)
+            record(CHECKPOINT_ATTR, str(trained.checkpoint))
         return {k: float(v) for k, v in metrics.flat().items()}
 
 

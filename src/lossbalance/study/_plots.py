@@ -4,7 +4,9 @@
   hover shows the trial's parameters and metrics): the first two objectives; Pareto
   trials solid, dominated, infeasible and pruned-free COMPLETE trials faded;
   ``--target`` conditions on those metrics as dashed lines; the real-data floor
-  (mean of the trials' ``floor_<metric>`` values, when recorded) as a star.
+  (mean of the trials' ``floor_<metric>`` values, when recorded) as a star; trials
+  confirmed on ``held_out`` (``study confirm``) as squares at their held-out mean with
+  95% interval error bars, a thin line from their tuning-set point.
 * ``hypervolume.png`` and ``hypervolume.json``: hypervolume after each completed
   trial, with the reference point (see :mod:`lossbalance.study._results`).
 * ``importances.json`` and ``importances_<objective>.png``: parameter importances
@@ -117,6 +119,7 @@ def plot_pareto_png(study: optuna.Study, path: Path, targets: Sequence[Condition
                 xytext=(3, 3),
                 textcoords="offset points",
             )
+    _confirmed_png(ax, study, front, rest, objectives)
     for cond in targets:
         if cond.metric == x_name:
             ax.axvline(cond.value, ls="--", color="tab:red", lw=1, label=f"target {cond}")
@@ -129,7 +132,7 @@ def plot_pareto_png(study: optuna.Study, path: Path, targets: Sequence[Condition
             marker="*",
             s=160,
             color="tab:green",
-            label="real-data floor (held-out vs real)",
+            label="real-data floor (train sample vs tuning)",
         )
     ax.set_xlabel(f"{x_name} ({objectives[0].direction})")
     ax.set_ylabel(f"{y_name} ({objectives[1].direction})")
@@ -140,6 +143,86 @@ def plot_pareto_png(study: optuna.Study, path: Path, targets: Sequence[Condition
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     return path
+
+
+def _confirmed_png(
+    ax: Any,
+    study: optuna.Study,
+    front: Sequence[FrozenTrial],
+    rest: Sequence[FrozenTrial],
+    objectives: Sequence[Objective],
+) -> None:
+    """Held-out means with 95% interval error bars, joined to their tuning points."""
+    from lossbalance.study._confirm import confirmed_floor, confirmed_points
+
+    points = confirmed_points(study, [*front, *rest], objectives)
+    if not points:
+        return
+    for p in points:
+        ax.plot(*zip(p.tuning, p.mean, strict=True), "-", color="tab:purple", lw=0.6, alpha=0.5)
+    n = sorted({p.n for p in points})
+    done = sum(1 for t in front if any(p.number == t.number for p in points))
+    floor = confirmed_floor(study, objectives)
+    if floor is not None:
+        ax.scatter(
+            [floor[0]],
+            [floor[1]],
+            marker="*",
+            s=160,
+            facecolors="none",
+            edgecolors="tab:purple",
+            label="real-data floor (train sample vs held_out)",
+        )
+    ax.errorbar(
+        [p.mean[0] for p in points],
+        [p.mean[1] for p in points],
+        xerr=[[p.below[0] for p in points], [p.above[0] for p in points]],
+        yerr=[[p.below[1] for p in points], [p.above[1] for p in points]],
+        fmt="s",
+        ms=4,
+        color="tab:purple",
+        capsize=2,
+        lw=0.8,
+        label=(
+            f"held_out mean, 95% interval (n={'/'.join(map(str, n))}; "
+            f"{done} of {len(front)} Pareto trials confirmed)"
+        ),
+    )
+
+
+def _confirmed_html(
+    fig: Any, study: optuna.Study, trials: Sequence[FrozenTrial], objectives: Sequence[Objective]
+) -> None:
+    import plotly.graph_objects as go
+
+    from lossbalance.study._confirm import confirmed_points
+
+    points = confirmed_points(study, trials, objectives)
+    if not points:
+        return
+    fig.add_trace(
+        go.Scatter(
+            x=[p.mean[0] for p in points],
+            y=[p.mean[1] for p in points],
+            mode="markers",
+            name="confirmed on held_out (95% interval)",
+            marker={"symbol": "square", "color": "purple"},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [p.above[0] for p in points],
+                "arrayminus": [p.below[0] for p in points],
+            },
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [p.above[1] for p in points],
+                "arrayminus": [p.below[1] for p in points],
+            },
+            text=[f"trial {p.number}, held_out, n={p.n}" for p in points],
+            hoverinfo="text+x+y",
+        )
+    )
 
 
 def plot_pareto_html(study: optuna.Study, path: Path, targets: Sequence[Condition] = ()) -> Path:
@@ -187,6 +270,7 @@ def plot_pareto_html(study: optuna.Study, path: Path, targets: Sequence[Conditio
                 hoverinfo="text",
             )
         )
+    _confirmed_html(fig, study, [*front, *rest], objectives)
     for cond in targets:
         if cond.metric == x_name:
             fig.add_vline(

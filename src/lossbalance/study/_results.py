@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-from optuna._hypervolume import compute_hypervolume
+from optuna._hypervolume import compute_hypervolume  # no public hypervolume in Optuna 5
 from optuna.trial import FrozenTrial, TrialState
 from rich.table import Table
 

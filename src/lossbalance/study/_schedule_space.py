@@ -28,13 +28,15 @@ per term key plus the sampling settings.
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from optuna.trial import FrozenTrial
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lossbalance._errors import LossbalanceError
@@ -257,24 +259,73 @@ class ScheduleSearchSpace(BaseModel):
         return ResolvedPoint(schedules=schedules, sampling=sampling)
 
 
+#: The built-in space's ranges (issue 13 item 5: wide enough that the optimum is inside).
+#: The earlier ranges (weights 1e-4 to 1, temperature 0.7 to 1.3, top-p 0.8 to 1.0) bound
+#: the built-in study's front at their edges: its Pareto trials sampled temperature 0.72 to
+#: 0.77 and top-p 0.80 to 0.83. Weights reach 10 because a probe saw no coherence cost up
+#: to 30 (DESIGN.md); ``end`` reaches 1 so a "decay" may also stay flat or rise.
+DEFAULT_RANGES: dict[str, dict[str, Any]] = {
+    "weight": {"low": 1.0e-5, "high": 10.0, "log": True},
+    "start": {"low": 1.0e-4, "high": 10.0, "log": True},
+    "end": {"low": 1.0e-6, "high": 1.0, "log": True},
+    "duration": {"low": 1.0, "high": 30.0},
+    "temperature": {"low": 0.3, "high": 1.5},
+    "top_p": {"low": 0.5, "high": 1.0},
+}
+
+
 def default_schedule_space() -> ScheduleSearchSpace:
-    """The built-in space: age and sex weights (fixed, linear or cosine decay) + sampling."""
-    weight = {"low": 1.0e-4, "high": 1.0, "log": True}
-    start = {"low": 1.0e-3, "high": 1.0, "log": True}
-    end = {"low": 1.0e-5, "high": 1.0e-2, "log": True}
-    duration = {"low": 2.0, "high": 30.0}
-    families = {
-        "fixed": {"weight": weight},
-        "linear": {"start": start, "end": end, "duration": duration, "unit": "epoch"},
-        "cosine": {"start": start, "end": end, "duration": duration, "unit": "epoch"},
-    }
+    """The built-in space: age and sex weights (fixed, linear or cosine decay) + sampling,
+    over :data:`DEFAULT_RANGES`."""
+    r = DEFAULT_RANGES
+    decay = {"start": r["start"], "end": r["end"], "duration": r["duration"], "unit": "epoch"}
+    families = {"fixed": {"weight": r["weight"]}, "linear": decay, "cosine": decay}
     return ScheduleSearchSpace.from_mapping(
         {
             "terms": {"age": {"families": families}, "sex": {"families": families}},
-            "sampling": {
-                "temperature": {"low": 0.7, "high": 1.3},
-                "top_p": {"low": 0.8, "high": 1.0},
-            },
+            "sampling": {"temperature": r["temperature"], "top_p": r["top_p"]},
         },
         source="default search space",
     )
+
+
+#: Parameters whose range edge is a hard bound (the value cannot go past it): no warning.
+HARD_EDGES: dict[str, tuple[float | None, float | None]] = {"sampling.top_p": (None, 1.0)}
+
+
+def edge_warnings(trials: Sequence[FrozenTrial], margin: float = 0.05) -> list[str]:
+    """One line per (trial, numeric parameter) sitting within ``margin`` of its range edge.
+
+    The position is measured on the sampling scale (log for log ranges) from the
+    trial's Optuna distributions (:class:`optuna.distributions.FloatDistribution` /
+    ``IntDistribution``). A front at the edge of the space says the optimum may lie
+    beyond it: widen that range. Edges that are hard bounds (:data:`HARD_EDGES`, e.g.
+    top-p 1) are not reported.
+    """
+    from optuna.distributions import FloatDistribution, IntDistribution
+
+    lines: list[str] = []
+    for t in trials:
+        for name, dist in t.distributions.items():
+            if not isinstance(dist, FloatDistribution | IntDistribution) or name not in t.params:
+                continue
+            low, high, x = float(dist.low), float(dist.high), float(t.params[name])
+            if dist.log:
+                low, high, x = math.log(low), math.log(high), math.log(max(x, 1e-300))
+            if high <= low:
+                continue
+            pos = (x - low) / (high - low)
+            hard_low, hard_high = HARD_EDGES.get(name, (None, None))
+            shown = f"[{dist.low:g}, {dist.high:g}]"
+            if pos <= margin and hard_low is None:
+                edge = "lower"
+            elif pos >= 1.0 - margin and hard_high is None:
+                edge = "upper"
+            else:
+                continue
+            lines.append(
+                f"trial {t.number}: {name}={t.params[name]:.4g} is within "
+                f"{margin:.0%} of the {edge} edge of its range {shown}: the optimum may lie "
+                "beyond it; widen the range"
+            )
+    return lines

@@ -14,6 +14,7 @@ A study spec (``studies/default.yaml`` is the built-in one written out)::
     budget: {trials: 24, wall_time_s: 330}
     sampler: {name: auto, seed: 0}
     pruner: {enabled: true, min_dominating: 3, warmup_trials: 4, warmup_epochs: 1}
+    checkpoints: {keep: pareto, last: 3, store: null}   # for `study confirm`
     trial:                              # optional: run your own training command per
       command: "{python} {spec_dir}/train.py --schedule {schedule} --out {out}"
       generated: "{out}/synthetic.npz"  # trial instead of the built-in trainer
@@ -34,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lossbalance._errors import LossbalanceError
 from lossbalance.spec import Condition
+from lossbalance.study._checkpoints import CheckpointPolicy
 from lossbalance.study._command_trial import TrialCommand
 from lossbalance.study._config import StudyConfig
 from lossbalance.study._objectives import Objective, parse_objectives
@@ -124,13 +126,13 @@ def default_base_spec() -> dict[str, Any]:
 
 def default_study_space() -> dict[str, Any]:
     """The built-in study's search space: :func:`default_schedule_space` with decay
-    spans of 1 to 5 epochs (the built-in base trains 5 epochs; longer spans would
-    barely decay)."""
+    spans of 0.5 to 5 epochs (the built-in base trains 5 epochs; longer spans would
+    barely decay; half an epoch is a decay within the first epoch)."""
     space = default_schedule_space().model_dump(mode="json")
     for term in space["terms"].values():
         for params in term["families"].values():
             if "duration" in params:
-                params["duration"] = {"low": 1.0, "high": 5.0, "log": False, "integer": False}
+                params["duration"] = {"low": 0.5, "high": 5.0, "log": False, "integer": False}
     return space
 
 
@@ -155,6 +157,10 @@ class StudySpec(_Model):
     pruner: PrunerSettings = Field(default_factory=PrunerSettings)
     trial: TrialCommand | None = Field(
         default=None, description="run this training command per trial (your own model)"
+    )
+    checkpoints: CheckpointPolicy = Field(
+        default_factory=CheckpointPolicy,
+        description="which trials keep their best checkpoint for `study confirm`",
     )
 
     _source: str = "<study spec>"
@@ -203,6 +209,18 @@ class StudySpec(_Model):
             return ScheduleSearchSpace.from_yaml(path)
         return ScheduleSearchSpace.from_mapping(self.space, f"{self._source}: space")
 
+    def checkpoint_policy(self, runs_dir: str | os.PathLike[str]) -> CheckpointPolicy:
+        """``checkpoints`` with an absolute store folder: the given one (relative to this
+        file), else ``artifacts`` beside ``runs_dir`` (``<study folder>/<study>/``)."""
+        store = self.checkpoints.store
+        if store is None:
+            path = Path(runs_dir).resolve().parent / "artifacts"
+        else:
+            path = Path(os.path.expanduser(store))
+            if not path.is_absolute():
+                path = Path(self._folder) / path
+        return self.checkpoints.model_copy(update={"store": str(path.resolve())})
+
     def to_config(self, runs_dir: str | os.PathLike[str]) -> StudyConfig:
         """The stored :class:`StudyConfig` (problem ``experiment``, or ``command`` with a
         ``trial:`` section) with run folders under ``runs_dir``; validates the base spec
@@ -232,6 +250,7 @@ class StudySpec(_Model):
             pruner=self.pruner.build(),
             problem=problem,
             problem_options=options,
+            checkpoints=self.checkpoint_policy(runs_dir),
         )
 
 

@@ -23,7 +23,6 @@ process no longer exists.
 from __future__ import annotations
 
 import contextlib
-import copy
 import logging
 import math
 import multiprocessing
@@ -44,6 +43,7 @@ from optuna.trial import TrialState
 
 from lossbalance._allocator import tune_allocator
 from lossbalance._errors import LossbalanceError
+from lossbalance.study._checkpoints import keep_checkpoint
 from lossbalance.study._config import (
     StudyConfig,
     create_or_load_study,
@@ -52,17 +52,24 @@ from lossbalance.study._config import (
 )
 from lossbalance.study._objectives import condition_violation
 from lossbalance.study._problems import Problem, build_problem
-from lossbalance.study._pruner import DominancePruner, to_minimization
+from lossbalance.study._pruner import (
+    HISTORY_ATTR,
+    VIOLATION_HISTORY_ATTR,
+    DominancePruner,
+    study_epoch_reference,
+    to_minimization,
+)
 from lossbalance.study._sampler import make_sampler
 from lossbalance.study._storage import is_url, mask_url, open_storage
 from lossbalance.study._trial_function import TrialFailed
 
 #: Trial user attributes written by the objective.
 WORKER_ATTR = "lossbalance:worker"
-HISTORY_ATTR = "objective_history"
 METRICS_ATTR = "metrics"
 FAIL_ATTR = "fail_reason"
 PRUNED_AT_ATTR = "pruned_at"
+#: Study user attribute prefix: ``<prefix><number>`` says why a dead worker's trial failed.
+DEAD_WORKER_ATTR = "lossbalance:dead_worker:"
 
 _CLAIMING = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
 _HOST = socket.gethostname()
@@ -150,15 +157,19 @@ class StudyObjective:
             trial.set_user_attr(FAIL_ATTR, "budget already claimed")
             raise BudgetClaimed(f"trial {trial.number}: budget already claimed")
 
-    def _reference(self, study: optuna.Study, epoch: int) -> np.ndarray:
-        key = str(epoch)
-        rows = []
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            vec = t.user_attrs.get(HISTORY_ATTR, {}).get(key)
-            if vec is not None and len(vec) == len(self._signs):
-                rows.append([math.nan if v is None else float(v) for v in vec])
-        arr = np.asarray(rows, dtype=np.float64).reshape(-1, len(self._signs))
-        return to_minimization(arr, self._signs)
+    def _reference(self, study: optuna.Study, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        """Feasible COMPLETE trials' epoch vectors and violations (the pruner's reference)."""
+        return study_epoch_reference(study, epoch, self._signs)
+
+    def _violation(self, metrics: Mapping[str, float]) -> float | None:
+        """Total constraint violation of one epoch's metrics; None when a metric is missing."""
+        total = 0.0
+        for cond in self.config.constraints:
+            try:
+                total += max(0.0, condition_violation(cond, metrics))
+            except ValueError:
+                return None
+        return total
 
     def _vector(self, metrics: Mapping[str, float], when: str) -> list[float]:
         missing = [o.name for o in self.config.objectives if o.name not in metrics]
@@ -171,6 +182,8 @@ class StudyObjective:
         self._claim(trial)
         trial.set_user_attr(WORKER_ATTR, f"{_HOST}:{os.getpid()}")
         trial.set_user_attr(HISTORY_ATTR, {})
+        if self.config.constraints:
+            trial.set_user_attr(VIOLATION_HISTORY_ATTR, {})
         params = self.problem.space.suggest(trial)
         report = _Report(self, trial)
 
@@ -200,6 +213,11 @@ class StudyObjective:
             except ValueError as exc:
                 trial.set_user_attr(FAIL_ATTR, str(exc))
                 raise TrialFailed(str(exc)) from None
+        if self.config.checkpoints is not None:
+            feasible = all(condition_violation(c, metrics) <= 0 for c in self.config.constraints)
+            keep_checkpoint(
+                trial, values, feasible=feasible, policy=self.config.checkpoints, signs=self._signs
+            )
         return values
 
 
@@ -210,6 +228,7 @@ class _Report:
         self._objective = objective
         self._trial = trial
         self._history: dict[str, list[float | None]] = {}
+        self._violations: dict[str, float | None] = {}
         self.number = trial.number
         self.study_name = trial.study.study_name
 
@@ -222,10 +241,21 @@ class _Report:
         vec = obj._vector(metrics, f"epoch {epoch}")
         self._history[str(int(epoch))] = [_json_float(v) for v in vec]
         trial.set_user_attr(HISTORY_ATTR, dict(self._history))
+        violation = obj._violation(metrics)
+        if obj.config.constraints:
+            self._violations[str(int(epoch))] = violation
+            trial.set_user_attr(VIOLATION_HISTORY_ATTR, dict(self._violations))
         if obj.pruner is None:
             return
         mine = to_minimization(np.asarray(vec), obj._signs)
-        if obj.pruner.should_prune(int(epoch), mine, obj._reference(trial.study, epoch)):
+        ref, ref_violations = obj._reference(trial.study, epoch)
+        if obj.pruner.should_prune(
+            int(epoch),
+            mine,
+            ref,
+            violation=violation or 0.0,
+            reference_violations=ref_violations,
+        ):
             trial.set_user_attr(PRUNED_AT_ATTR, int(epoch))
             raise optuna.TrialPruned(f"dominated at epoch {epoch}")
 
@@ -246,25 +276,36 @@ def _process_gone(pid: int) -> bool:
         return False
 
 
+def dead_worker_reason(study: optuna.Study, number: int) -> str | None:
+    """Why trial ``number`` was failed as the trial of a dead local worker, if it was."""
+    reason = study.user_attrs.get(f"{DEAD_WORKER_ATTR}{number}")
+    return None if reason is None else str(reason)
+
+
 def fail_dead_local_trials(study: optuna.Study, max_retry: int | None = 3) -> list[int]:
     """Fail and retry RUNNING trials whose worker process on this host is gone.
 
     For storages without heartbeat (the journal file). Returns the failed trial
     numbers. Trials of other hosts, or without a worker record, are left alone.
+
+    Only Optuna's public API: the trial is failed with ``Study.tell(number,
+    state=FAIL)`` (the storage refuses a second finish, so two workers cannot both
+    fail and retry it). Optuna has no public way to write a user attribute on a
+    trial another process created (``Trial`` needs the private trial id), so the
+    reason goes to the study's user attribute ``lossbalance:dead_worker:<number>``
+    (:func:`dead_worker_reason`) instead of the trial's ``fail_reason``.
     """
     failed: list[int] = []
-    storage = study._storage
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+    for t in study.get_trials(deepcopy=True, states=(TrialState.RUNNING,)):
         host, _, pid = str(t.user_attrs.get(WORKER_ATTR, "")).rpartition(":")
         if host != _HOST or not pid.isdigit() or not _process_gone(int(pid)):
             continue
-        frozen = copy.deepcopy(storage.get_trial(t._trial_id))  # the retry copies this
         try:
-            storage.set_trial_user_attr(t._trial_id, FAIL_ATTR, f"worker process {pid} gone")
-            if not storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
-                continue
-        except optuna.exceptions.UpdateFinishedTrialError:
+            study.tell(t.number, state=TrialState.FAIL)
+        except (optuna.exceptions.UpdateFinishedTrialError, ValueError, RuntimeError):
             continue  # another worker got there first
+        study.set_user_attr(f"{DEAD_WORKER_ATTR}{t.number}", f"worker process {pid} gone")
+        frozen = t  # a deep copy taken while RUNNING: the retry copies its parameters
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             RetryHeartbeatStaleTrialCallback(max_retry=max_retry)(study, frozen)
@@ -273,15 +314,17 @@ def fail_dead_local_trials(study: optuna.Study, max_retry: int | None = 3) -> li
 
 
 def fail_stale_trials(study: optuna.Study, max_retry: int | None = 3) -> None:
-    """Fail (and queue retries of) trials whose worker died, for any storage."""
-    from optuna.storages._heartbeat import is_heartbeat_enabled
+    """Fail (and queue retries of) trials whose worker died, for any storage.
 
-    if is_heartbeat_enabled(study._storage):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            optuna.storages.fail_stale_trials(study)
-    else:
-        fail_dead_local_trials(study, max_retry=max_retry)
+    Optuna's public :func:`optuna.storages.fail_stale_trials` handles storages with a
+    heartbeat (it does nothing on others); then :func:`fail_dead_local_trials` fails
+    the trials of dead processes on this host (the journal file has no heartbeat; on a
+    database it only fails such a trial before its grace period ends).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    fail_dead_local_trials(study, max_retry=max_retry)
 
 
 def set_thread_share(threads: int | None) -> None:
