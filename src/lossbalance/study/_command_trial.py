@@ -145,15 +145,18 @@ def read_generated(path: Path) -> Cohort:
 
 
 def evaluate_generated(generated: Cohort, data: RunData, spec: ExperimentSpec) -> dict[str, float]:
-    """Every metric of ``generated`` against the base experiment's real data.
+    """Every metric of ``generated`` against the base experiment's ``tuning`` split
+    (``train`` for the floor and memorization): what studies select on.
 
     The one call into :mod:`lossbalance.metrics` of command trials (the experiment
     trial's :func:`~lossbalance.experiment.evaluate_checkpoint` scores the same way).
     """
-    from lossbalance.metrics import evaluate
+    from lossbalance.clinical import load_rules
+    from lossbalance.experiment import score
 
     ev = spec.evaluation
-    result = evaluate(generated, data.real, data.heldout, top_k=ev.top_k, seed=ev.seed)
+    rules = load_rules(ev.rules) if ev.rules is not None else None
+    result = score(generated, data.tuning, data.train, top_k=ev.top_k, seed=ev.seed, rules=rules)
     return {k: float(v) for k, v in result.flat().items()}
 
 
@@ -300,7 +303,7 @@ class CommandTrialFunction:
     def _train_file(self, data: RunData) -> Path:
         path = Path(self.runs_dir) / TRAIN_FILE
         if not path.is_file():
-            data.real.save(path)
+            data.train.save(path)
         return path
 
     def __call__(self, params: Mapping[str, Any], report: ReportFn) -> dict[str, float]:
