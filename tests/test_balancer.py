@@ -254,3 +254,24 @@ def test_import_lossbalance_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "True"]
+
+
+TIMED = [
+    f for f in BUILTIN if not get_scheduler_class(f).adaptive and f not in ("curriculum", "fixed")
+]
+
+
+@pytest.mark.parametrize("family", TIMED)
+def test_time_driven_families_follow_their_curve(family: str) -> None:
+    """Through the Balancer, each step's weight is the family's curve at that step."""
+    spec = family_spec(family)
+    bal = Balancer.from_spec(spec, TERMS, steps_per_epoch=SPE)
+    oracle = Balancer.from_spec(spec, TERMS).schedulers[0]
+    model = Toy()
+    seen = run(bal, model, torch.optim.SGD(model.parameters(), lr=0.05), range(6))
+    expected = [
+        oracle.weights(TrainState(step=k, epoch=k // SPE, steps_per_epoch=SPE))["age"]
+        for k in range(6 * SPE)
+    ]
+    assert [w["age"] for w in seen] == expected
+    assert len(set(expected)) > 1 and all(w["lm"] == 1.0 for w in seen)

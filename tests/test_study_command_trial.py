@@ -168,3 +168,32 @@ def test_stop_group_kills_what_ignores_sigterm() -> None:
     assert len(group_members(proc.pid)) == 3 and os.getpgid(0) != proc.pid
     stop_group(proc, grace=0.3)
     assert group_members(proc.pid) == [] and proc.returncode is not None
+
+
+OK_SCRIPT = textwrap.dedent(
+    """
+    import os, shutil, sys
+    import lossbalance
+    lossbalance.report(1, {"validity": 0.5, "coherence": 0.5})
+    assert os.environ["FROM_SPEC"] == "yes"
+    shutil.copy(sys.argv[1], os.path.join(sys.argv[2], "synthetic.npz"))
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_command_trials_in_two_postgres_workers(tmp_path: Path, postgres_url: str) -> None:
+    doc = study_doc(tmp_path)
+    (tmp_path / "script.py").write_text(OK_SCRIPT)
+    doc["budget"] = {"trials": 2, "wall_time_s": None}
+    doc["trial"]["timeout"] = 300
+    doc["trial"]["env"] = {"FROM_SPEC": "yes"}
+    name = f"lb-cmd-{os.getpid()}-{int(time.time())}"
+    doc["name"] = name
+    spec = parse_study_spec(doc, source="cmd.yaml", folder=tmp_path)
+    study = run_study(postgres_url, name, spec.to_config(tmp_path / "runs"), workers=2)
+    trials = study.get_trials()
+    done = [t for t in trials if t.state == TrialState.COMPLETE]
+    assert len(done) == 2, [t.user_attrs.get(FAIL_ATTR) for t in trials]
+    assert all(t.user_attrs["objective_history"] == {"1": [0.5, 0.5]} for t in done)
