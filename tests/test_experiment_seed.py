@@ -91,8 +91,8 @@ def test_seed_scenario_forced_worst_case(
     # coherence wins (ties: validity, coherence, run order)
     scores = []
     for order, run in enumerate(RUNS):
-        g = read_json(out / run / "metrics.json")["generated"]
-        v, c = g["validity"]["validity"], g["coherence"]["coherence"]
+        g = read_json(out / run / "metrics.json")["values"]
+        v, c = g["validity"], g["coherence"]
         scores.append(((v + c) / 2, v, c, -order, LABELS[order], run))
     best = max(scores)
     assert f"**{best[4]}** (`{best[5]}`)" in md
