@@ -28,6 +28,7 @@ of queries with every target are one sparse product ``Q @ X.T`` (the union follo
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -88,7 +89,20 @@ def _splitmix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
         return z ^ (z >> np.uint64(31))
 
 
+_HISTORY_KEYS: weakref.WeakKeyDictionary[EncodedCohort, npt.NDArray[np.void]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def history_keys(enc: EncodedCohort) -> npt.NDArray[np.void]:
+    """:func:`compute_history_keys` of ``enc``, computed once per encoded cohort."""
+    keys = _HISTORY_KEYS.get(enc)
+    if keys is None:
+        keys = _HISTORY_KEYS[enc] = compute_history_keys(enc)
+    return keys
+
+
+def compute_history_keys(enc: EncodedCohort) -> npt.NDArray[np.void]:
     """One 24-byte key per patient: equal keys are equal histories.
 
     A history is written as a token stream (each visit's sorted distinct codes, then a
