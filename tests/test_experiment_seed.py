@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from lossbalance.cli import main
-from lossbalance.metrics import MetricsResult
 from lossbalance.spec import load_spec
 from lossbalance.training import JsonlLogger
 
@@ -92,8 +91,8 @@ def test_seed_scenario_forced_worst_case(
     # coherence wins (ties: validity, coherence, run order)
     scores = []
     for order, run in enumerate(RUNS):
-        flat = MetricsResult.from_json((out / run / "metrics.json").read_bytes()).flat()
-        v, c = flat["validity"], flat["coherence"]
+        g = read_json(out / run / "metrics.json")["values"]
+        v, c = g["validity"], g["coherence"]
         scores.append(((v + c) / 2, v, c, -order, LABELS[order], run))
     best = max(scores)
     assert f"**{best[4]}** (`{best[5]}`)" in md

@@ -68,8 +68,8 @@ def test_simulator_draws_fresh_references() -> None:
     with pytest.raises(LossbalanceError, match="tuning or held_out"):
         data.reference("train")  # type: ignore[arg-type]
     assert data.describe() == (
-        "train 60, tuning 30, held_out 30 patients "
-        "(tuning and held_out drawn fresh from the simulator)"
+        "train 60, tuning 30, held_out 30 patients; "
+        "tuning and held_out drawn fresh from the simulator"
     )
 
 

@@ -74,7 +74,7 @@ class RunData:
             "carried": "splits carried by the data",
             "drawn": "split by patient",
         }[self.origin]
-        return f"{sizes} patients ({how})"
+        return f"{sizes} patients; {how}"
 
 
 def load_cohort(spec: ExperimentSpec) -> Cohort:

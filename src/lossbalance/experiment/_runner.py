@@ -236,7 +236,7 @@ class _Runner:
                     f"[bold]{run_id}[/]: training {spec.training.epochs} epochs on "
                     f"{data.train.n_patients:,} patients"
                     + (" (resuming from last.pt)" if resuming else "")
-                    + f"; scored against held_out ({data.describe()})"
+                    + f"; splits: {data.describe()}; scored against held_out"
                 )
                 trained = train(spec, run, data, resume=self.resume, progress=self.progress)
                 checkpoint = trained.checkpoint

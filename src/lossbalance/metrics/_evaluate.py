@@ -159,9 +159,11 @@ def evaluate(
         jobs = [(reference, "F"), (generated, "G")]
         if sample is not None:
             jobs.append((sample, "S"))
-        if use_train and train is not None:
-            jobs.append((train, "T"))
+        if use_train and train is not None and sample is not train:
+            jobs.append((train, "T"))  # (S is T itself when |T| <= |G|: encoded once)
         done = dict(zip([r for _, r in jobs], pool.map(first, jobs), strict=True))
+        if use_train and "T" not in done:
+            done["T"] = done["S"]
         enc_f, ref_pairs = done["F"]
         assert isinstance(ref_pairs, PairCounts)
         enc_g, val_g = done["G"]

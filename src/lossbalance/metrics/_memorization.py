@@ -28,6 +28,7 @@ of queries with every target are one sparse product ``Q @ X.T`` (the union follo
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -43,6 +44,9 @@ _Out = npt.NDArray[np.float64]
 
 BLOCK_BYTES = 1 << 25
 """Most bytes of the intersections of one block of target patients with every query."""
+
+DENSE_BYTES = 1 << 20
+"""Target bytes of one dense code-by-patient block (about a core's L2 cache)."""
 
 _MASK64 = (1 << 64) - 1
 _BASES = (0x100000001B3, 0x9E3779B97F4A7C15)
@@ -85,7 +89,20 @@ def _splitmix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
         return z ^ (z >> np.uint64(31))
 
 
+_HISTORY_KEYS: weakref.WeakKeyDictionary[EncodedCohort, npt.NDArray[np.void]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def history_keys(enc: EncodedCohort) -> npt.NDArray[np.void]:
+    """:func:`compute_history_keys` of ``enc``, computed once per encoded cohort."""
+    keys = _HISTORY_KEYS.get(enc)
+    if keys is None:
+        keys = _HISTORY_KEYS[enc] = compute_history_keys(enc)
+    return keys
+
+
+def compute_history_keys(enc: EncodedCohort) -> npt.NDArray[np.void]:
     """One 24-byte key per patient: equal keys are equal histories.
 
     A history is written as a token stream (each visit's sorted distinct codes, then a
@@ -184,15 +201,28 @@ def nearest_distances(
     position = np.empty(n_t, dtype=np.int64)
     position[order] = np.arange(n_t, dtype=np.int64)
     ordered = targets[order]
-    indptr, indices = ordered.indptr, ordered.indices
-    q_mat = queries.astype(dtype)
-    width = max(1, budget // max(n_q * np.dtype(dtype).itemsize, 1))
+    # only the codes some query has can add to an intersection: the dense blocks hold
+    # those rows alone (the target codes of other rows are dropped, not their sizes)
+    used = np.unique(queries.indices)
+    row_of = np.full(targets.shape[1], -1, dtype=np.int64)
+    row_of[used] = np.arange(len(used), dtype=np.int64)
+    rows = row_of[ordered.indices]
+    keep = rows >= 0
+    indices = rows[keep]
+    indptr = np.concatenate([[0], np.cumsum(keep)])[ordered.indptr]
+    q_mat = sp.csr_matrix(
+        (np.ones(len(queries.indices), dtype=dtype), row_of[queries.indices], queries.indptr),
+        shape=(n_q, len(used)),
+    )
+    n_codes = len(used)
+    item = np.dtype(dtype).itemsize
+    # narrow blocks keep the dense block in a core's cache (the product streams it)
+    width = min(budget // max(n_q * item, 1), DENSE_BYTES // max(n_codes * item, 1))
     width = max(width, 64)
     bounds = np.flatnonzero(np.diff(sizes)) + 1
     group_start = np.concatenate([[0], bounds]).astype(np.int64)
     group_end = np.concatenate([bounds, [n_t]]).astype(np.int64)
     best = np.full(n_q, -1.0, dtype=np.float64)  # largest Jaccard similarity found
-    n_codes = targets.shape[1]
     self_pos = position[self_index] if self_index is not None else None
     rows_q = np.arange(n_q, dtype=np.int64)
     for g_lo, g_hi in zip(group_start.tolist(), group_end.tolist(), strict=True):
@@ -201,7 +231,7 @@ def nearest_distances(
             hi = min(g_hi, lo + width)
             a, z = int(indptr[lo]), int(indptr[hi])
             dense = np.zeros((n_codes, hi - lo), dtype=dtype)
-            dense[indices[a:z], np.repeat(np.arange(hi - lo), b) if b else []] = 1
+            dense[indices[a:z], np.repeat(np.arange(hi - lo), np.diff(indptr[lo : hi + 1]))] = 1
             inter = np.asarray(q_mat @ dense)
             if self_pos is not None:
                 mine = (self_pos >= lo) & (self_pos < hi)
