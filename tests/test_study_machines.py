@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,13 @@ from lossbalance.spec import load_spec
 from lossbalance.study import (
     METRICS_ATTR,
     WORKER_ATTR,
+    Problem,
+    StudyConfig,
     create_or_load_study,
     load_study_spec,
     open_storage,
+    parse_objectives,
+    register_problem,
     run_worker,
     trial_counts,
 )
@@ -222,3 +227,41 @@ def test_workers_that_share_only_the_database(
                 p.kill()
                 p.wait()
         optuna.delete_study(study_name=name, storage=storage)
+
+
+# ------------------------------------------------ a trial failed under its worker
+def _taken_over_problem(options: Mapping[str, Any]) -> Problem:
+    """The toy space; the first trial is failed under its worker, as another worker
+    does with a trial whose heartbeat came late."""
+    from lossbalance.study import TOY_SPACE
+
+    def function(params: Mapping[str, Any], report: Any) -> dict[str, float]:
+        metrics = {"validity": float(params["w_age"]), "coherence": 0.5}
+        if report.number == 0:
+            trial = report._trial  # the test plays the other worker
+            trial.storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+        report(1, metrics)
+        return metrics
+
+    return Problem(space=TOY_SPACE, function=function)
+
+
+def test_a_trial_failed_under_its_worker_does_not_stop_the_worker(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    register_problem("taken-over", _taken_over_problem)
+    config = StudyConfig(
+        objectives=parse_objectives("validity,coherence"),
+        n_trials=3,
+        sampler="random",
+        seed=0,
+        pruner=None,
+        problem="taken-over",
+    )
+    storage = optuna.storages.InMemoryStorage()
+    create_or_load_study(storage, "taken", config)
+    run_worker(storage, "taken")
+    trials = optuna.load_study(study_name="taken", storage=storage).get_trials()
+    assert [t.state for t in trials] == [TrialState.FAIL, *[TrialState.COMPLETE] * 3]
+    assert "trial 0 was failed by another worker while it ran" in caplog.text
+    assert "Traceback" not in caplog.text

@@ -71,6 +71,13 @@ PRUNED_AT_ATTR = "pruned_at"
 #: Study user attribute prefix: ``<prefix><number>`` says why a dead worker's trial failed.
 DEAD_WORKER_ATTR = "lossbalance:dead_worker:"
 
+#: Why a worker gave up a trial that another worker failed under it (its heartbeat was
+#: late, e.g. on an overloaded machine: the trial is retried as any stale one).
+TAKEN_OVER = (
+    "trial {number} was failed by another worker while it ran (its heartbeat came later "
+    "than --grace-period); it is retried, and this worker goes on"
+)
+
 _CLAIMING = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
 _HOST = socket.gethostname()
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -192,6 +199,8 @@ class StudyObjective:
             values = self._vector(metrics, "final")
         except (optuna.TrialPruned, LossbalanceError):
             raise
+        except optuna.exceptions.UpdateFinishedTrialError:
+            raise TrialFailed(TAKEN_OVER.format(number=trial.number)) from None
         except Exception as exc:
             reason = (
                 f"{type(exc).__name__}: {exc}" if not isinstance(exc, TrialFailed) else str(exc)
@@ -395,7 +404,11 @@ def run_worker(
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            study.optimize(objective, n_trials=1, catch=(TrialFailed, BudgetClaimed))
+            try:
+                study.optimize(objective, n_trials=1, catch=(TrialFailed, BudgetClaimed))
+            except ValueError as exc:  # Optuna cannot tell a trial another worker failed
+                if not str(exc).startswith("Cannot tell a "):
+                    raise
         ran += 1
         if on_trial is not None:
             on_trial(study)
