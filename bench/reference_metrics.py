@@ -39,9 +39,10 @@ def validity(c: Cohort, edits: CodeEdits) -> dict[str, float]:
     kinds = c.code_table.kinds.tolist()
     lo, hi = edits.min_age.tolist(), edits.max_age.tolist()
     only = edits.sex_only.tolist()
+    ruled = [e != "" for e in edits.edit_type.tolist()]
     codes = c.codes.tolist()
     co, vo = c.code_offsets.tolist(), c.visit_offsets.tolist()
-    n = age_bad = sex_bad = dups = 0
+    n = age_bad = sex_bad = dups = covered = 0
     for p in range(c.n_patients):
         age = min(math.floor(float(c.age[p])), 124)
         sex = int(c.sex[p])
@@ -52,6 +53,7 @@ def validity(c: Cohort, edits: CodeEdits) -> dict[str, float]:
                 if kinds[row] != 0:  # diagnoses only
                     continue
                 n += 1
+                covered += ruled[row]
                 if age < lo[row] or age > hi[row]:
                     age_bad += 1
                 if only[row] != -1 and only[row] != sex:
@@ -59,13 +61,16 @@ def validity(c: Cohort, edits: CodeEdits) -> dict[str, float]:
                 seen[keys[row]] += 1
             dups += sum(k - 1 for k in seen.values())
     if n == 0:
-        return dict.fromkeys(("age_valid", "sex_valid", "duplicate_rate", "validity"), NAN)
+        return dict.fromkeys(
+            ("age_valid", "sex_valid", "duplicate_rate", "validity", "rule_coverage"), NAN
+        )
     age_valid, sex_valid, dup = 1 - age_bad / n, 1 - sex_bad / n, dups / n
     return {
         "age_valid": age_valid,
         "sex_valid": sex_valid,
         "duplicate_rate": dup,
         "validity": (age_valid + sex_valid) / 2 * (1 - dup),
+        "rule_coverage": covered / n,
     }
 
 
