@@ -93,7 +93,9 @@ def run_one(cohort: Cohort, age_w: float, sex_w: float, args: argparse.Namespace
     )
     from lossbalance.metrics import evaluate
 
-    metrics = evaluate(generated, trainer.train_cohort, trainer.val_cohort, seed=args.seed).flat()
+    metrics = evaluate(
+        generated, trainer.val_cohort, train=trainer.train_cohort, seed=args.seed
+    ).flat()
     return {
         "age_weight": age_w,
         "sex_weight": sex_w,

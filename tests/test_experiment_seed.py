@@ -79,7 +79,7 @@ def test_seed_scenario_forced_worst_case(
     header = next(line for line in md.splitlines() if line.startswith("| metric |"))
     assert header == (
         "| metric |  | fixed-0.01-0.2 | main | fixed-0.005-0.005 | validity-first "
-        "| floor (H vs R) | tier conditions |"
+        "| floor (S vs held_out) | tier conditions |"
     )
     assert "| **tier** | | **worst** | **worst** | **worst** | **worst** |" in md
     assert "| best | `coverage >= 1000` | **FAIL** | **FAIL** | **FAIL** | **FAIL** |" in md
@@ -91,8 +91,8 @@ def test_seed_scenario_forced_worst_case(
     # coherence wins (ties: validity, coherence, run order)
     scores = []
     for order, run in enumerate(RUNS):
-        g = read_json(out / run / "metrics.json")["generated"]
-        v, c = g["validity"]["validity"], g["coherence"]["coherence"]
+        g = read_json(out / run / "metrics.json")["values"]
+        v, c = g["validity"], g["coherence"]
         scores.append(((v + c) / 2, v, c, -order, LABELS[order], run))
     best = max(scores)
     assert f"**{best[4]}** (`{best[5]}`)" in md

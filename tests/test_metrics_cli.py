@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 import lossbalance.metrics._evaluate as evaluate_module
 from lossbalance.cli import main
 from lossbalance.data import Cohort
-from lossbalance.metrics import MetricsResult, evaluate
+from lossbalance.metrics import METRIC_NAMES, MetricsResult, evaluate
 from lossbalance.metrics.testing import Edit, HandRules
 
 RULES = HandRules({"O80": Edit(12, 55, "F", "Maternity_Only")})
@@ -37,18 +38,18 @@ def hand_rules(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
-    paths = {"g": tmp_path / "g.npz", "r": tmp_path / "r.npz", "h": tmp_path / "h.npz"}
+    paths = {"g": tmp_path / "g.npz", "f": tmp_path / "f.npz", "t": tmp_path / "t.npz"}
     G.save(paths["g"])
-    R.save(paths["r"])
-    R.select([0, 1]).save(paths["h"])
+    R.save(paths["f"])
+    R.select([1, 0]).save(paths["t"])
     return paths
 
 
-def evaluate_args(files: dict[str, Path], *extra: str, heldout: bool = False) -> list[str]:
-    """``lossbalance evaluate -g G -r R`` (``--heldout H`` with ``heldout``) plus ``extra``."""
-    args = ["evaluate", "-g", str(files["g"]), "-r", str(files["r"])]
-    if heldout:
-        args += ["--heldout", str(files["h"])]
+def evaluate_args(files: dict[str, Path], *extra: str, train: bool = False) -> list[str]:
+    """``lossbalance evaluate G --reference F`` (``--train T`` with ``train``) + ``extra``."""
+    args = ["evaluate", str(files["g"]), "--reference", str(files["f"])]
+    if train:
+        args += ["--train", str(files["t"])]
     return [*args, *extra]
 
 
@@ -56,24 +57,44 @@ def test_evaluate_prints_table_and_writes_json(
     files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "m.json"
-    code = main(evaluate_args(files, "--json", str(out), "--top-k", "3", heldout=True))
+    code = main(evaluate_args(files, "--json", str(out), "--top-k", "3", train=True))
     text = capsys.readouterr().out
     assert code == 0
-    assert "validity" in text and "floor (H vs R)" in text and "split" not in text
+    for group in ("validity", "coherence", "diversity", "memorization", "floor", "gap"):
+        assert group in text
     back = MetricsResult.from_json(out.read_text())
-    expected = evaluate(G, R, R.select([0, 1]), rules=RULES, top_k=3)
+    expected = evaluate(G, R, R.select([1, 0]), rules=RULES, top_k=3)
     assert back.flat() == pytest.approx(expected.flat(), nan_ok=True)
-    assert back.top_k == 3 and back.floor_source == "heldout"
-    assert back.generated.validity.sex_conflicts == 1
+    assert back.top_k == 3 and back.definitions_version == "lossbalance-metrics/2"
+    assert back.validity.sex_conflicts == 1
+    data = json.loads(out.read_text())
+    assert set(data["values"]) == set(data["floor_values"]) == set(METRIC_NAMES)
 
 
-def test_evaluate_splits_real_without_heldout_and_says_so(
+def test_evaluate_without_train_says_so(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(evaluate_args(files, "--seed", "7"))
     text = " ".join(capsys.readouterr().out.split())
     assert code == 0
-    assert "no --heldout given: split" in text and "(seed 7)" in text
+    assert "no --train given" in text and "no floor" in text
+
+
+@pytest.mark.parametrize("flag", ["--generated", "-g", "--real", "-r", "--heldout"])
+def test_old_flags_name_the_new_ones(
+    files: dict[str, Path], flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["evaluate", flag, str(files["g"]), "--reference", str(files["f"])])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "--reference" in err and "--train" in err and "removed" in err
+
+
+def test_missing_reference_is_one_line(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["evaluate", str(files["g"])]) == 2
+    assert "--reference" in capsys.readouterr().err
 
 
 def test_targets_pass_and_fail(
@@ -83,7 +104,7 @@ def test_targets_pass_and_fail(
     easy.write_text("coverage: '>=0.5'\n")
     hard = tmp_path / "hard.json"
     hard.write_text('{"validity": ">=0.95", "coverage": ">=0.5"}')
-    args = evaluate_args(files, heldout=True)
+    args = evaluate_args(files, train=True)
     assert main([*args, "--targets", str(easy)]) == 0
     assert "pass" in capsys.readouterr().out
     assert main([*args, "--targets", str(hard)]) == 1  # G's validity is 5/6 * 1
@@ -110,18 +131,13 @@ def test_bad_inputs_are_one_line_exit_2(
     Cohort.from_records([{"age": 1, "sex": "F", "visits": [["4019"]]}], system="icd9").save(icd9)
     empty = tmp_path / "empty.npz"
     Cohort.from_records([{"age": 1, "sex": "F", "visits": [[]]}]).save(empty)
+    ref = ["--reference", str(files["f"])]
     cases = {
-        "cannot be compared": ["-g", str(icd9), "-r", str(files["r"])],
-        "generated cohort is empty": ["-g", str(empty), "-r", str(files["r"])],
-        "cohort file not found": ["-g", str(tmp_path / "none.npz"), "-r", str(files["r"])],
-        "does not exist": [
-            "-g",
-            str(files["g"]),
-            "-r",
-            str(files["r"]),
-            "--json",
-            str(tmp_path / "no" / "m.json"),
-        ],
+        "generated cohort has icd9 codes": [str(icd9), *ref],
+        "train cohort has icd9 codes": [str(files["g"]), *ref, "--train", str(icd9)],
+        "generated cohort is empty": [str(empty), *ref],
+        "cohort file not found": [str(tmp_path / "none.npz"), *ref],
+        "does not exist": [str(files["g"]), *ref, "--json", str(tmp_path / "no" / "m.json")],
     }
     for message, args in cases.items():
         code = main(["evaluate", *args])
@@ -129,15 +145,15 @@ def test_bad_inputs_are_one_line_exit_2(
         assert code == 2, message
         assert message in err, err
     # the file names are in the message of an evaluation error
-    main(["evaluate", "-g", str(icd9), "-r", str(files["r"])])
+    main(["evaluate", str(icd9), *ref])
     assert str(icd9) in " ".join(capsys.readouterr().err.split())
 
 
 def test_unknown_codes_are_counted_not_an_error(files: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "m.json"
-    assert main(evaluate_args(files, "--json", str(out), heldout=True)) == 0
-    c = MetricsResult.from_json(out.read_text()).generated.coherence
-    assert (c.unknown_codes, c.unknown_occurrences) == (1, 1)  # E
+    assert main(evaluate_args(files, "--json", str(out), train=True)) == 0
+    c = MetricsResult.from_json(out.read_text()).coherence
+    assert [t.code for t in c.top_unknown] == ["icd10:dx:E"]
 
 
 def test_rules_from_an_mce_table(
@@ -151,11 +167,9 @@ def test_rules_from_an_mce_table(
     code = main(
         [
             "evaluate",
-            "-g",
             str(g),
-            "-r",
+            "--reference",
             str(r),
-            "--no-floor",
             "--json",
             str(out),
             "--rules",
@@ -163,6 +177,6 @@ def test_rules_from_an_mce_table(
         ]
     )
     assert code == 0, capsys.readouterr().err
-    v = MetricsResult.from_json(out.read_text()).generated.validity
+    v = MetricsResult.from_json(out.read_text()).validity
     assert (v.age_conflicts, v.dx_codes) == (1, 2)
     assert v.top_age[0].code == "icd10:dx:O80"

@@ -13,7 +13,7 @@ from lossbalance.metrics import evaluate
 
 def _assert_valid_and_self_identical(cohort: Cohort) -> None:
     res = evaluate(cohort, cohort, cohort, rules=default_rules())
-    v = res.generated.validity
+    v = res.validity
     assert (v.age_conflicts, v.sex_conflicts, v.duplicates) == (0, 0, 0)
     assert v.validity == 1.0 and v.dx_codes == cohort.n_codes
     flat = res.flat()
@@ -32,7 +32,7 @@ def test_mimic3_demo_scores_validity_one(mimic3_dir: Path) -> None:
 def test_mimic3_truncated_duplicates_are_reported_exactly(mimic3_dir: Path) -> None:
     # 3-digit truncation makes 137 within-admission duplicates (shared data README)
     kept = load_mimic3(mimic3_dir, LoadOptions(truncate=True, keep_duplicates=True))
-    v = evaluate(kept, kept, floor=False, rules=default_rules()).generated.validity
+    v = evaluate(kept, kept, floor=False, rules=default_rules()).validity
     assert (v.duplicates, v.dx_codes) == (137, 1761)
     assert v.duplicate_rate == pytest.approx(137 / 1761)
     assert v.validity == pytest.approx(1 - 137 / 1761)
@@ -44,8 +44,8 @@ def test_mimic3_truncated_duplicates_are_reported_exactly(mimic3_dir: Path) -> N
 def test_mimic4_demo_scores_validity_one(mimic4_dir: Path) -> None:
     cohort = load_mimic4(mimic4_dir, LoadOptions(keep_duplicates=True, include_procedures=True))
     res = evaluate(cohort, cohort, floor=False, rules=default_rules())
-    assert res.generated.validity.validity == 1.0
-    assert res.generated.validity.dx_codes == 4506  # procedures are not judged
+    assert res.validity.validity == 1.0
+    assert res.validity.dx_codes == 4506  # procedures are not judged
     _assert_valid_and_self_identical(load_mimic4(mimic4_dir))
 
 

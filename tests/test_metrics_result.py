@@ -50,21 +50,31 @@ REQUIRED = [
     "age_valid",
     "sex_valid",
     "duplicate_rate",
+    "rule_coverage",
+    "coherence",
+    "code_js",
     "js",
+    "pair_js",
     "top100",
+    "codes_per_visit_ks",
+    "visits_per_patient_ks",
+    "coherence_gap",
     "cooccurrence",
     "cooccurrence_ratio",
     "coverage",
-    "coherence",
-    "ks_codes_per_visit",
-    "ks_visits_per_patient",
-    "r2_unigram",
-    "r2_pair",
+    "distinct_ratio",
+    "entropy_ratio",
+    "unique_patient_rate",
+    "copy_rate",
+    "copy_rate_floor",
+    "dcr_ratio",
+    "mia_auc",
+    "nnaar",
 ]
 
 
 def result(g: Cohort = GOOD) -> MetricsResult:
-    return evaluate(g, R, R.select([0, 1]), rules=RULES)
+    return evaluate(g, R, R.select([1, 0]), rules=RULES)
 
 
 def test_flat_has_every_metric_and_its_floor() -> None:
@@ -73,14 +83,44 @@ def test_flat_has_every_metric_and_its_floor() -> None:
         assert name in METRIC_DIRECTIONS
         assert name in flat and f"floor_{name}" in flat
     assert list(flat) == list(METRIC_NAMES) + [f"floor_{n}" for n in METRIC_NAMES]
+    assert set(REQUIRED) == set(METRIC_NAMES)
     assert all(isinstance(v, float) for v in flat.values())
     assert set(METRIC_DIRECTIONS.values()) == {"maximize", "minimize"}
     assert METRIC_DIRECTIONS["js"] == "minimize" and METRIC_DIRECTIONS["validity"] == "maximize"
     assert metric_direction("floor_js") == "minimize"
+    assert DEFINITIONS_VERSION == "lossbalance-metrics/2"
     with pytest.raises(LossbalanceError, match="unknown metric 'jsd'"):
         metric_direction("jsd")
     with pytest.raises(LossbalanceError, match=r"^study\.yaml: unknown metric 'x'"):
         check_metric_names(["js", "x"], source="study.yaml")
+
+
+def test_directions_follow_design() -> None:
+    up = ["validity", "age_valid", "sex_valid", "coherence", "top100", "coverage"]
+    up += ["unique_patient_rate"]
+    down = ["code_js", "pair_js", "codes_per_visit_ks", "visits_per_patient_ks"]
+    down += ["coherence_gap", "duplicate_rate", "copy_rate", "mia_auc", "nnaar"]
+    assert all(metric_direction(n) == "maximize" for n in up)
+    assert all(metric_direction(n) == "minimize" for n in down)
+
+
+@pytest.mark.parametrize("name", ["distinct_ratio", "entropy_ratio", "dcr_ratio"])
+def test_metrics_best_at_one_are_constraints_only(name: str) -> None:
+    with pytest.raises(LossbalanceError) as e:
+        metric_direction(name)
+    assert "best at 1" in str(e.value) and "constraint" in str(e.value)
+    assert "\n" not in str(e.value)
+    with pytest.raises(LossbalanceError, match=f"^--objectives: metric '{name}'"):
+        check_metric_names([name], source="--objectives")
+    res = result()
+    assert res.value(name) == pytest.approx(res.flat()[name], nan_ok=True)  # still readable
+
+
+def test_old_names_say_what_became_of_them() -> None:
+    with pytest.raises(LossbalanceError, match="renamed 'codes_per_visit_ks'"):
+        metric_direction("ks_codes_per_visit")
+    with pytest.raises(LossbalanceError, match="'r2_pair': dropped"):
+        result().value("r2_pair")
 
 
 def test_json_round_trip_keeps_nan_and_everything() -> None:
@@ -92,7 +132,8 @@ def test_json_round_trip_keeps_nan_and_everything() -> None:
     assert back.to_json() == text
     assert back.definitions_version == DEFINITIONS_VERSION
     assert back.flat() == pytest.approx(res.flat(), nan_ok=True)
-    assert back.generated.validity.top_sex[0].code == "icd10:dx:O80"
+    assert back.validity.top_sex[0].code == "icd10:dx:O80"
+    assert back.notes == res.notes and "mia_auc" in back.notes
     full = result()
     assert MetricsResult.from_json(full.to_json()).to_json() == full.to_json()
 
@@ -107,9 +148,9 @@ def test_dominates() -> None:
     assert good.dominates(bad, ["js"])
     # NaN counts as the worst value
     no_floor = evaluate(GOOD, R, rules=RULES, floor=False)
-    assert math.isnan(no_floor.flat()["coherence"])
-    assert good.dominates(no_floor, ["coherence"])
-    assert not no_floor.dominates(good, ["coherence"])
+    assert math.isnan(no_floor.flat()["coherence_gap"])
+    assert good.dominates(no_floor, ["coherence_gap"])
+    assert not no_floor.dominates(good, ["coherence_gap"])
     with pytest.raises(LossbalanceError, match="unknown metric 'jsd'"):
         good.dominates(bad, ["jsd"])
     with pytest.raises(LossbalanceError, match="at least one"):
@@ -179,5 +220,35 @@ def test_table_marks_targets() -> None:
     assert "FAIL" in rows["validity"] and ">=0.95" in rows["validity"]
     assert "pass" in rows["coverage"] and "0.2500" in rows["coverage"]
     plain = _render(result(GOOD))
-    assert "floor (H vs R)" in plain and "target" not in plain
+    assert "floor" in plain and "target" not in plain
+    for group in ("validity", "coherence", "diversity", "memorization"):
+        assert group in rows
     assert DEFINITIONS_VERSION in plain
+    assert "(ideal)" in plain  # the no-leak floors of mia_auc, dcr_ratio, nnaar
+    no_train = _render(evaluate(GOOD, R, rules=RULES))
+    assert "no train cohort given" in no_train and "no floor" in no_train
+
+
+def test_study_constraints_and_objectives_use_the_metric_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lossbalance.cli import main
+    from lossbalance.study import parse_conditions, parse_objectives
+
+    ok = parse_conditions(["mia_auc<=0.6", "distinct_ratio>=0.8"], field="--constraint")
+    assert [c.metric for c in ok] == ["mia_auc", "distinct_ratio"]
+    assert [o.name for o in parse_objectives("validity,coherence,nnaar")] == [
+        "validity",
+        "coherence",
+        "nnaar",
+    ]
+    with pytest.raises(LossbalanceError, match=r"^--objectives: metric 'dcr_ratio' is best at 1"):
+        parse_objectives("validity,dcr_ratio")
+    storage = tmp_path / "s.journal"
+    for flag, value, message in [
+        ("--constraint", "mia_aucc<=0.6", "mia_aucc"),
+        ("--objectives", "validity,entropy_ratio", "'entropy_ratio' is best at 1"),
+    ]:
+        code = main(["study", "run", "--toy", "--storage", str(storage), flag, value, "--quiet"])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and "\n" not in err and message in err, err

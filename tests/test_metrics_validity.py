@@ -42,7 +42,7 @@ def test_hand_computed_validity() -> None:
         ]
     )
     res = evaluate(g, REAL, rules=RULES, floor=False)
-    v = res.generated.validity
+    v = res.validity
     # 7 diagnosis occurrences: O80 Z00 Z00 P07 | P07 O80 | O80
     assert v.dx_codes == 7
     assert (v.age_conflicts, v.sex_conflicts, v.duplicates) == (3, 1, 1)
@@ -69,7 +69,7 @@ def test_duplicates_count_by_key_and_per_visit() -> None:
     g = Cohort.from_records(
         [{"age": 40, "sex": "F", "visits": [["A", "A", "A", "B"], ["A"], ["B", "B"]]}]
     )
-    res = evaluate(g, REAL, rules=RULES, floor=False).generated.validity
+    res = evaluate(g, REAL, rules=RULES, floor=False).validity
     assert (res.dx_codes, res.duplicates) == (7, 3)
     assert res.duplicate_rate == pytest.approx(3 / 7)
     assert [(c.code, c.count) for c in res.top_duplicates] == [("icd10:dx:A", 2), ("icd10:dx:B", 1)]
@@ -99,7 +99,7 @@ def test_same_code_in_another_system_or_kind_is_no_duplicate() -> None:
         ]
     )
     r = Cohort.from_records([{"age": 40, "sex": "F", "visits": [[("4019", "icd9", "dx"), "4019"]]}])
-    res = evaluate(g, r, rules=RULES, floor=False).generated.validity
+    res = evaluate(g, r, rules=RULES, floor=False).validity
     assert (res.dx_codes, res.duplicates) == (2, 0)
 
 
@@ -110,7 +110,7 @@ def test_procedures_are_not_judged_and_no_diagnosis_gives_nan() -> None:
     flat = validity_of(g)
     for name in ("validity", "age_valid", "sex_valid", "duplicate_rate"):
         assert math.isnan(flat[name])
-    assert evaluate(g, REAL, rules=RULES, floor=False).generated.validity.dx_codes == 0
+    assert evaluate(g, REAL, rules=RULES, floor=False).validity.dx_codes == 0
 
 
 # ----------------------------------------------------------------- properties
@@ -152,7 +152,7 @@ def test_injected_sex_conflicts_are_counted_exactly(g: Cohort, data: st.DataObje
     injected = _inject(g, where, "N40")  # male-only
     women = g.sex[g.visit_patient()] == 0
     expected = int(sum(women[v] for v in where))
-    v = evaluate(injected, REAL, rules=RULES, floor=False).generated.validity
+    v = evaluate(injected, REAL, rules=RULES, floor=False).validity
     assert v.sex_conflicts == expected
     assert v.age_conflicts == 0
     assert v.dx_codes == g.n_codes + len(where)
@@ -168,7 +168,7 @@ def test_injected_age_conflicts_are_counted_exactly(g: Cohort, data: st.DataObje
     expected = int(sum(older[v] for v in where))
     # P07 written k times in one visit: k - 1 duplicates
     dups = sum(n - 1 for n in np.bincount(where, minlength=g.n_visits) if n > 1)
-    v = evaluate(injected, REAL, rules=RULES, floor=False).generated.validity
+    v = evaluate(injected, REAL, rules=RULES, floor=False).validity
     assert (v.age_conflicts, v.sex_conflicts, v.duplicates) == (expected, 0, dups)
 
 
@@ -184,11 +184,9 @@ def test_injected_duplicates_are_counted_exactly(g: Cohort, data: st.DataObject)
     for v, j in picks:
         visits[v].append(visits[v][j % len(visits[v])])
     v = evaluate(Cohort.from_records(records), REAL, rules=RULES, floor=False)
-    assert v.generated.validity.duplicates == len(picks)
-    assert v.generated.validity.duplicate_rate == pytest.approx(
-        len(picks) / (g.n_codes + len(picks))
-    )
-    assert v.generated.validity.validity == pytest.approx(1 - len(picks) / (g.n_codes + len(picks)))
+    assert v.validity.duplicates == len(picks)
+    assert v.validity.duplicate_rate == pytest.approx(len(picks) / (g.n_codes + len(picks)))
+    assert v.validity.validity == pytest.approx(1 - len(picks) / (g.n_codes + len(picks)))
 
 
 def test_offsets_helper_is_consistent() -> None:

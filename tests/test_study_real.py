@@ -16,6 +16,8 @@ from optuna.trial import TrialState
 from _builders import tiny_model_doc
 from lossbalance._errors import LossbalanceError
 from lossbalance.cli import main
+from lossbalance.data import Cohort
+from lossbalance.experiment import score, split_data
 from lossbalance.metrics import MetricsResult
 from lossbalance.schedulers import ScheduleSpec
 from lossbalance.spec import load_spec, parse_spec
@@ -44,7 +46,7 @@ TINY_BASE: dict[str, Any] = {
     "model": tiny_model_doc(96),
     "training": {"epochs": 2, "batch_size": 32, "eval_every": 1, "eval_patients": 20},
     "losses": {"age": {"schedule": {"family": "fixed", "params": {"weight": 0.01}}}},
-    "evaluation": {"patients": 40},
+    "evaluation": {"patients": 40, "reference_patients": 300},
     "tiers": [{"name": "ok", "conditions": ["validity >= 0.5"]}],
 }
 
@@ -269,10 +271,8 @@ def test_tiny_real_study_end_to_end(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     spec = _tiny_study(tmp_path)
-    assert (
-        main(["study", "run", str(spec), "--storage", "s.journal", "--target", "validity>=0.9"])
-        == 0
-    )
+    args = ["study", "run", str(spec), "--storage", "s.journal", "--target", "validity>=0.9"]
+    assert main([*args, "--constraint", "mia_auc<=1"]) == 0
     out = capsys.readouterr().out
     assert "Pareto trials of 'tiny'" in out
     assert "study 'tiny': budget of 3 trials reached" in out
@@ -301,6 +301,22 @@ def test_tiny_real_study_end_to_end(
         assert t.user_attrs["spec"]["name"] == "tiny"
         assert t.user_attrs["tier"] in ("ok", None)
         assert "floor_coherence" in t.user_attrs[METRICS_ATTR]
+        # selected on tuning: the stored metrics are generated.npz scored against tuning
+        assert t.user_attrs["evaluation"] == {
+            "reference": "tuning",
+            "train_patients": 120,
+            "tuning_patients": 300,
+            "held_out_patients": 300,
+            "splits": "simulated",
+        }
+        for name in ("distinct_ratio", "unique_patient_rate", "copy_rate", "mia_auc", "nnaar"):
+            assert name in t.user_attrs[METRICS_ATTR], name
+        data = split_data(load_spec(run / "spec.yaml"))
+        again = score(
+            Cohort.load(run / "generated.npz"), data.tuning, data.train, top_k=100, seed=0
+        ).flat()
+        assert again["coherence"] == pytest.approx(stored["coherence"])
+        assert again["mia_auc"] == pytest.approx(stored["mia_auc"], nan_ok=True)
 
     # rerun: the budget is reached, nothing more runs
     assert main(["study", "run", str(spec), "--storage", "s.journal", "--no-plots"]) == 0

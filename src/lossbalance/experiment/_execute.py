@@ -126,18 +126,15 @@ def score(
     """
     from lossbalance.metrics import evaluate
 
-    # The current metrics API: ``evaluate(generated, real, heldout)`` scores G against
-    # ``real`` with a sample of ``heldout`` sized like G as the floor, which is
-    # DESIGN.md's floor when ``real`` is the reference split and ``heldout`` is train.
-    del memorization
     return evaluate(
         generated,
         reference,
-        train if floor else None,
-        rules=rules,
+        train,
         top_k=top_k,
         seed=seed,
         floor=floor,
+        memorization=memorization,
+        rules=rules,
     )
 
 

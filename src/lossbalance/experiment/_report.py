@@ -97,7 +97,7 @@ class ExperimentReport:
         return [(t.name, c) for t in self.spec.tiers for c in t.conditions]
 
     def floors(self) -> list[tuple[str, dict[str, float]]]:
-        """The floor (H vs R) values: one column when every run shares them, else one
+        """The floor (S vs held_out) values: one column when every run shares them, else one
         per run (``(label, values)``)."""
         from lossbalance.metrics import METRIC_NAMES
 
@@ -107,7 +107,7 @@ class ExperimentReport:
             columns.append((r.label, values))
         distinct = {tuple(_key(v) for v in vals.values()) for _, vals in columns}
         if len(distinct) <= 1:
-            return [("floor (H vs R)", columns[0][1])] if columns else []
+            return [("floor (S vs held_out)", columns[0][1])] if columns else []
         return [(f"floor: {label}", vals) for label, vals in columns]
 
     def metric_rows(self) -> list[tuple[str, str, list[float], list[float], str]]:
@@ -164,7 +164,9 @@ class ExperimentReport:
                 _seconds(r.outcome),
             )
         labels = [r.label for r in self.completed]
-        metrics = Table(title="metrics (G vs R; floor: held-out H vs R)", title_justify="left")
+        metrics = Table(
+            title="metrics (G vs held_out; floor: train sample S vs held_out)", title_justify="left"
+        )
         metrics.add_column("metric")
         metrics.add_column("", justify="center")
         for label in labels:

@@ -161,15 +161,26 @@ class EncodedCohort:
         return {str(s) for s in np.unique(np.char.partition(keys, ":")[:, 0])}
 
 
+def cohort_systems(cohort: Cohort) -> set[str]:
+    """Code systems of the codes a cohort uses (not of unused table rows)."""
+    used = np.bincount(cohort.codes, minlength=len(cohort.code_table)) > 0
+    return {str(s) for s in np.unique(cohort.code_table.key_prefixes()[used])}
+
+
 def check_systems(
-    generated: EncodedCohort, real: EncodedCohort, space: CodeSpace, name: str = "generated"
+    generated: EncodedCohort | set[str],
+    real: EncodedCohort,
+    space: CodeSpace,
+    name: str = "generated",
 ) -> None:
-    """Raise when ``generated`` uses a code system the real cohort never uses."""
-    mine, theirs = generated.used_systems(space), real.used_systems(space)
+    """Raise when ``generated`` (a cohort, or the systems it uses) uses a code system the
+    reference cohort never uses."""
+    mine = generated if isinstance(generated, set) else generated.used_systems(space)
+    theirs = real.used_systems(space)
     extra = sorted(mine - theirs)
     if extra:
         has = ", ".join(sorted(theirs)) or "no codes"
         raise LossbalanceError(
-            f"{name} cohort has {', '.join(extra)} codes but the real cohort has none "
+            f"{name} cohort has {', '.join(extra)} codes but the reference cohort has none "
             f"(it uses {has}): cohorts with different code systems cannot be compared"
         )

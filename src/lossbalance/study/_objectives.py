@@ -23,11 +23,13 @@ Direction = Literal["maximize", "minimize"]
 def metric_directions() -> dict[str, Direction]:
     """Every metric name a study may optimise or constrain, with its direction.
 
-    The metrics package's table (:data:`lossbalance.metrics.METRIC_DIRECTIONS`).
+    The metrics package's table (:data:`lossbalance.metrics.METRIC_DIRECTIONS`) less
+    the metrics best at a value (:data:`lossbalance.metrics.CONSTRAINT_ONLY`), which
+    only constraints may name.
     """
-    from lossbalance.metrics import METRIC_DIRECTIONS
+    from lossbalance.metrics import CONSTRAINT_ONLY, METRIC_DIRECTIONS
 
-    return dict(METRIC_DIRECTIONS)
+    return {k: v for k, v in METRIC_DIRECTIONS.items() if k not in CONSTRAINT_ONLY}
 
 
 class Objective(BaseModel):
@@ -70,6 +72,12 @@ def parse_objectives(spec: str | Sequence[str], *, field: str = "--objectives") 
         name, _, direction = item.partition(":")
         name, direction = name.strip(), direction.strip().lower()
         if name not in known:
+            from lossbalance.metrics import metric_direction
+
+            try:
+                metric_direction(name)  # a one-line reason for constraint-only names
+            except LossbalanceError as exc:
+                raise LossbalanceError(f"{field}: {exc}") from None
             raise _unknown(field, name, known)
         if direction in ("", "auto"):
             direction = known[name]

@@ -39,9 +39,13 @@ WORST_VALUE: dict[str, float] = {
     "coverage": 0.0,
     "coherence": 0.0,
     "duplicate_rate": 1.0,
-    "ks_codes_per_visit": 1.0,
-    "ks_visits_per_patient": 1.0,
+    "codes_per_visit_ks": 1.0,
+    "visits_per_patient_ks": 1.0,
+    "copy_rate": 1.0,
+    "mia_auc": 1.0,
     "js": math.sqrt(math.log(2.0)),
+    "code_js": math.sqrt(math.log(2.0)),
+    "pair_js": math.sqrt(math.log(2.0)),
 }
 
 

@@ -108,7 +108,7 @@ def default_base_spec() -> dict[str, Any]:
             "age": {"schedule": {"family": "fixed", "params": {"weight": 0.01}}},
             "sex": {"schedule": {"family": "fixed", "params": {"weight": 0.01}}},
         },
-        "evaluation": {"patients": 300, "seed": 0},
+        "evaluation": {"patients": 300, "seed": 0, "reference_patients": 2000},
         "tiers": [
             {"name": "best", "conditions": ["validity >= 0.95", "js < 0.3", "top100 > 0.5"]},
             {"name": "acceptable", "conditions": ["validity >= 0.90", "js < 0.4"]},
