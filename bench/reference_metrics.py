@@ -42,7 +42,7 @@ def validity(c: Cohort, edits: CodeEdits) -> dict[str, float]:
     kinds = c.code_table.kinds.tolist()
     lo, hi = edits.min_age.tolist(), edits.max_age.tolist()
     only = edits.sex_only.tolist()
-    edit_type = edits.edit_type.tolist()
+    ruled = [e != "" for e in edits.edit_type.tolist()]
     codes = c.codes.tolist()
     co, vo = c.code_offsets.tolist(), c.visit_offsets.tolist()
     n = age_bad = sex_bad = dups = covered = 0
@@ -56,8 +56,7 @@ def validity(c: Cohort, edits: CodeEdits) -> dict[str, float]:
                 if kinds[row] != 0:  # diagnoses only
                     continue
                 n += 1
-                if edit_type[row] != "":  # any age or sex rule covers the code
-                    covered += 1
+                covered += ruled[row]
                 if age < lo[row] or age > hi[row]:
                     age_bad += 1
                 if only[row] != -1 and only[row] != sex:

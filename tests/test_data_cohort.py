@@ -46,7 +46,7 @@ def test_from_records_builds_csr_arrays(cohort: Cohort) -> None:
 def test_records_round_trip(cohort: Cohort) -> None:
     again = Cohort.from_records(cohort.to_records())
     assert again.equals(cohort)
-    assert cohort.to_records()[2]["visits"][0][1] == ("4019", "ICD9CM", "dx")
+    assert cohort.to_records()[2]["visits"][0][1] == ("4019", "icd9", "dx")
 
 
 def test_select_keeps_given_order(cohort: Cohort) -> None:

@@ -264,9 +264,9 @@ def test_user_rules_and_rule_coverage() -> None:
         ]
     )
     real = c.select(np.arange(10))
-    without = evaluate(g, real, floor=False).generated.validity
+    without = evaluate(g, real, floor=False).validity
     assert without.validity == 1.0 and without.rule_coverage == 0.0
-    ruled = evaluate(g, real, rules=rules, floor=False).generated.validity
+    ruled = evaluate(g, real, rules=rules, floor=False).validity
     assert ruled.sex_conflicts == 1 and ruled.age_conflicts == 1
     assert ruled.rule_coverage == 0.5 and ruled.covered_codes == 2
     assert [t.code for t in ruled.top_sex] == ["SNOMED:dx:72892002"]
@@ -314,7 +314,7 @@ def test_evaluate_cli_with_a_bad_rule_table(
     bad.write_text("vocabulary,code,min_age,max_age,sex\nSNOMED,72892002,55,12,F\n")
     out = tmp_path / "m.json"
     g = str(tmp_path / "g.npz")
-    args = ["evaluate", "-g", g, "-r", g, "--json", str(out)]
+    args = ["evaluate", g, "--reference", g, "--json", str(out)]
     assert main([*args, "--rules", str(bad)]) == 2
     assert _one_line_error(capsys) == (
         f"error: {bad}: data row 1: bad age range: min_age 55 is above max_age 12"
@@ -463,9 +463,9 @@ def test_snomed_fixture_trains_and_evaluates_on_its_splits(tmp_path: Path) -> No
     result = run_experiment(spec_path, tmp_path / "out", progress=False)
     metrics = result.runs[0].metrics
     assert metrics is not None
-    validity = metrics.generated.validity
+    validity = metrics.validity
     assert validity.dx_codes > 0 and 0.0 <= validity.rule_coverage <= 1.0
-    assert metrics.real.patients == 3  # scored against held_out, the carried split
+    assert metrics.reference.patients == 3  # scored against held_out, the carried split
 
 
 @pytest.mark.usefixtures("one_torch_thread")

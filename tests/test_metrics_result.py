@@ -50,6 +50,7 @@ REQUIRED = [
     "age_valid",
     "sex_valid",
     "duplicate_rate",
+    "rule_coverage",
     "coherence",
     "code_js",
     "js",

@@ -358,8 +358,10 @@ def build_cohort(
 
     # 4. repeated codes within a visit: one int64 key (visit run, code) per occurrence; the
     # keys ascend by visit, so a stable sort (timsort) only reorders within visits
-    if not options.keep_duplicates and len(code_row):
-        key = np.cumsum(new_visit, dtype=np.int64)
+    n_rows = len(code_row)
+    if not options.keep_duplicates and n_rows:
+        starts = np.flatnonzero(new_visit)
+        key = np.repeat(np.arange(len(starts), dtype=np.int64), np.diff(np.r_[starts, n_rows]))
         key *= np.int64(len(table))
         key += code_row
         by_key = np.argsort(key, kind="stable")

@@ -198,6 +198,10 @@ class CodeTable:
         )
         return cls(np.asarray(names, dtype=np.str_), index[inverse].reshape(-1), kind_arr)
 
+    def key_prefixes(self) -> npt.NDArray[np.str_]:
+        """The vocabulary part of every row's key (``icd10``, ``SNOMED``...)."""
+        return np.array(_KEY_PREFIXES + _registry[len(SYSTEMS) :], dtype=np.str_)[self.systems]
+
     def vocabulary_names(self) -> npt.NDArray[np.str_]:
         """The vocabulary name of every row."""
         return _names_of(self.systems)
@@ -210,7 +214,7 @@ class CodeTable:
         ICD9PROC, ``icd10`` for ICD10CM and ICD10PCS; the kind tells them apart), so keys,
         tokens and saved model vocabularies of earlier versions stay the same.
         """
-        sys_names = np.array(_KEY_PREFIXES + _registry[len(SYSTEMS) :], dtype=np.str_)[self.systems]
+        sys_names = self.key_prefixes()
         kind_names = np.array(KINDS, dtype=np.str_)[self.kinds]
         return np.char.add(
             np.char.add(np.char.add(sys_names, ":"), np.char.add(kind_names, ":")), self.names
@@ -512,9 +516,13 @@ class Cohort:
         )
 
     def to_records(self) -> list[dict[str, Any]]:
-        """The inverse of :meth:`from_records` (codes as ``(code, system, kind)`` tuples)."""
+        """The inverse of :meth:`from_records` (codes as ``(code, system, kind)`` tuples).
+
+        ``system`` is the vocabulary as keys write it: ``icd9``/``icd10`` for the ICD
+        vocabularies (aliases that the kind resolves), the name for any other.
+        """
         names = self.code_table.names.tolist()
-        systems = self.code_table.vocabulary_names().tolist()
+        systems = self.code_table.key_prefixes().tolist()
         kinds = [KINDS[k] for k in self.code_table.kinds.tolist()]
         codes = self.codes.tolist()
         co = self.code_offsets.tolist()

@@ -495,6 +495,13 @@ def load_meds(
 
 
 _NONE = np.iinfo(np.int64).max
+
+
+def run_index(starts: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
+    """For rows ``0..n-1`` split into runs beginning at ``starts``, each row's run."""
+    return np.repeat(np.arange(len(starts), dtype=np.int64), np.diff(np.r_[starts, n]))
+
+
 _CLINICAL, _SEX, _BIRTH, _START = 1, 2, 3, 4
 
 
@@ -559,9 +566,10 @@ def _visits(
             # sorted by subject and time, as MEDS requires: visits are runs (no hashing)
             new = np.r_[True, ~same_p | (slot[1:] != slot[:-1])]
             del same_p, slot
-            visit = np.cumsum(new, dtype=np.int64)
-            visit -= 1
-            return visit, ev_time[np.flatnonzero(new)][visit], ev
+            starts = np.flatnonzero(new)
+            del new
+            visit = run_index(starts, len(ev))
+            return visit, ev_time[starts][visit], ev
         t_id, t_uniq = pd.factorize(slot)
         key = ev_patient * np.int64(len(t_uniq)) + np.asarray(t_id, dtype=np.int64)
         visit = np.asarray(pd.factorize(key)[0], dtype=np.int64)

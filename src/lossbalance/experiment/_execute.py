@@ -130,11 +130,11 @@ def score(
         generated,
         reference,
         train,
-        rules=rules,
         top_k=top_k,
         seed=seed,
         floor=floor,
         memorization=memorization,
+        rules=rules,
     )
 
 

@@ -164,8 +164,7 @@ class EncodedCohort:
 def cohort_systems(cohort: Cohort) -> set[str]:
     """Code systems of the codes a cohort uses (not of unused table rows)."""
     used = np.bincount(cohort.codes, minlength=len(cohort.code_table)) > 0
-    keys = cohort.code_table.keys()[used]
-    return {str(s) for s in np.unique(np.char.partition(keys, ":")[:, 0])} if len(keys) else set()
+    return {str(s) for s in np.unique(cohort.code_table.key_prefixes()[used])}
 
 
 def check_systems(
