@@ -23,6 +23,7 @@ from lossbalance.study._command_trial import (
     ReportWatcher,
     TrialCommand,
     group_members,
+    read_generated,
     stop_group,
 )
 from lossbalance.study._workers import FAIL_ATTR, PRUNED_AT_ATTR
@@ -197,3 +198,14 @@ def test_command_trials_in_two_postgres_workers(tmp_path: Path, postgres_url: st
     done = [t for t in trials if t.state == TrialState.COMPLETE]
     assert len(done) == 2, [t.user_attrs.get(FAIL_ATTR) for t in trials]
     assert all(t.user_attrs["objective_history"] == {"1": [0.5, 0.5]} for t in done)
+
+
+def test_generated_output_may_be_a_meds_folder(tmp_path: Path) -> None:
+    from lossbalance.data import simulate, write_meds
+
+    cohort = simulate(30, seed=4)
+    write_meds(cohort, tmp_path / "synthetic")
+    back = read_generated(tmp_path / "synthetic")
+    assert back.n_patients == cohort.n_patients
+    assert back.n_codes == cohort.n_codes
+    assert sorted(back.code_keys().tolist()) == sorted(cohort.code_keys().tolist())

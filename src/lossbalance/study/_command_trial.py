@@ -138,9 +138,15 @@ def schedule_document(point: ResolvedPoint) -> dict[str, Any]:
 
 
 def read_generated(path: Path) -> Cohort:
-    """The generated cohort at ``path`` (``.npz`` written by ``Cohort.save``)."""
+    """The generated cohort at ``path``: a MEDS folder (``data/**/*.parquet``, read by
+    :func:`lossbalance.data.load_meds`: diagnoses and procedures of any vocabulary) or a
+    ``.npz`` written by ``Cohort.save``."""
     from lossbalance.data import Cohort
 
+    if path.is_dir():
+        from lossbalance.data import load_meds
+
+        return load_meds(path)
     return Cohort.load(path)
 
 
@@ -405,7 +411,7 @@ class CommandTrialFunction:
                 stop_group(proc, cmd.grace)  # stray children of a finished command too
         if rc != 0:
             raise fail(f"command exited with status {rc}")
-        if not generated.is_file():
+        if not (generated.is_file() or generated.is_dir()):
             raise fail(f"no output: the command exited 0 but wrote no {generated}")
         try:
             metrics = evaluate_generated(read_generated(generated), data, spec)
