@@ -433,12 +433,25 @@ def test_exported_trial_reruns_to_the_trials_metrics(
 
     trial_log = Path(trial.user_attrs["run_dir"]) / "log.jsonl"
     assert losses(tmp_path / "rerun" / "main" / "log.jsonl") == losses(trial_log)
-    rerun = MetricsResult.from_json((tmp_path / "rerun" / "main" / "metrics.json").read_bytes())
+    # the trial scored its cohort against tuning, the run's report against held_out: the
+    # rerun's generated cohort, scored against tuning like the trial's, equals it exactly
+    from lossbalance.data import Cohort
+    from lossbalance.experiment import CohortCache, score
+
+    data = CohortCache().get(exported)
+    again = score(
+        Cohort.load(tmp_path / "rerun" / "main" / "generated.npz"),
+        data.tuning,
+        data.train,
+        top_k=exported.evaluation.top_k,
+        seed=exported.evaluation.seed,
+    ).flat()
     recorded = trial.user_attrs[METRICS_ATTR]
-    flat = rerun.flat()
-    assert {k: flat[k] for k in recorded if recorded[k] is not None} == {
+    assert {k: again[k] for k in recorded if recorded[k] is not None} == {
         k: v for k, v in recorded.items() if v is not None
     }
+    report = MetricsResult.from_json((tmp_path / "rerun" / "main" / "metrics.json").read_bytes())
+    assert report.reference.patients == data.held_out.n_patients  # the report: held_out
     assert f"rerun of trial {trial.number} of study 'tiny': the same settings" in out
     assert f"reproduced trial {trial.number} of study 'tiny' exactly" in out
     env = json.loads((tmp_path / "rerun" / "main" / "environment.json").read_text())

@@ -43,6 +43,7 @@ from lossbalance.experiment._execute import (
 )
 from lossbalance.experiment._rundir import (
     EXPERIMENT_FILE,
+    GENERATED_FILE,
     SPEC_FILE,
     BaselineRef,
     ExperimentRecord,
@@ -317,11 +318,38 @@ class _Runner:
             self.say(before)
         result = self.execute(MAIN, MAIN, lineage, self.spec, critical=True)
         after = (
-            None if result.metrics is None else metrics_message(self.spec, result.metrics.flat())
+            None
+            if result.metrics is None
+            else metrics_message(self.spec, self._origin_metrics(result.metrics.flat()))
         )
         if after is not None:
             self.say(after)
         return result
+
+    def _origin_metrics(self, flat: dict[str, float]) -> dict[str, float]:
+        """The main run's metrics on the split its origin was scored against: ``flat``
+        (held_out) itself, or its generated cohort scored again against ``tuning`` (a
+        study trial's split) so that an exported trial compares like with like."""
+        origin = self.spec.origin
+        if origin is None or not origin.metrics or origin.reference == "held_out":
+            return flat
+        from lossbalance.clinical import load_rules
+        from lossbalance.data import Cohort
+        from lossbalance.experiment._execute import score
+
+        ev = self.spec.evaluation
+        data = self.cache.get(self.spec)
+        generated = Cohort.load(RunDir(self.out, MAIN).file(GENERATED_FILE))
+        rules = load_rules(ev.rules) if ev.rules is not None else None
+        again = score(
+            generated,
+            data.reference(origin.reference),
+            data.train,
+            top_k=ev.top_k,
+            seed=ev.seed,
+            rules=rules,
+        )
+        return again.flat()
 
     def fallbacks(self, main: RunResult) -> list[RunResult]:
         from lossbalance.spec import plan_for, resolve_variants, spec_digest, tier_rank

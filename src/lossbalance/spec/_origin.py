@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -29,6 +29,11 @@ class SpecOrigin(SpecModel):
     )
     environment: dict[str, str | int | bool | None] = Field(
         default_factory=dict, description="the settings it computed with (run_environment)"
+    )
+    reference: Literal["tuning", "held_out"] = Field(
+        default="held_out",
+        description="the split its metrics were scored against (a study trial: tuning); "
+        "the rerun scores its own cohort against the same split to compare",
     )
 
 

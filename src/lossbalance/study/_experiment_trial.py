@@ -470,6 +470,7 @@ def trial_spec(study: optuna.Study, number: int) -> ExperimentSpec:
         run=f"trial {number} of study {study.study_name!r}",
         metrics=found[0].user_attrs.get(METRICS_ATTR) or {},
         environment=found[0].user_attrs.get(ENVIRONMENT_ATTR) or {},
+        reference="tuning",  # trials select on tuning (evaluate_checkpoint's reference)
     )
     return spec.model_copy(
         update={

@@ -346,6 +346,21 @@ def set_thread_share(threads: int | None) -> None:
         torch.set_num_threads(max(1, int(threads)))
 
 
+def _local_checkpoint_store(config: StudyConfig, stored: str, local: str) -> StudyConfig:
+    """``config`` with its checkpoint store beside the worker's own run folders when the
+    study uses the default store (``artifacts`` beside the creating machine's run
+    folders: a path on another machine); a store the spec names is kept (a shared
+    folder, as docs/studies.md asks for workers on several machines)."""
+    policy = config.checkpoints
+    if policy is None or policy.store is None:
+        return config
+    default = os.path.join(os.path.dirname(os.path.abspath(stored)), "artifacts")
+    if os.path.abspath(policy.store) != default:
+        return config
+    store = os.path.join(os.path.dirname(local), "artifacts")
+    return config.model_copy(update={"checkpoints": policy.model_copy(update={"store": store})})
+
+
 def run_worker(
     storage: BaseStorage,
     study_name: str,
@@ -381,7 +396,9 @@ def run_worker(
     config = read_config(study)
     options = dict(config.problem_options)
     if runs_dir is not None and "runs_dir" in options:
+        stored = options["runs_dir"]
         options["runs_dir"] = os.path.abspath(runs_dir)
+        config = _local_checkpoint_store(config, stored, options["runs_dir"])
     problem = build_problem(config.problem, options)
     seed = None if config.seed is None else config.seed + worker_index
     study.sampler = make_sampler(
