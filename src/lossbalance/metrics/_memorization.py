@@ -45,6 +45,9 @@ _Out = npt.NDArray[np.float64]
 BLOCK_BYTES = 1 << 25
 """Most bytes of the intersections of one block of target patients with every query."""
 
+HISTORY_TOKENS = 1 << 22
+"""Tokens (codes and visit separators) hashed at once by :func:`compute_history_keys`."""
+
 DENSE_BYTES = 1 << 20
 """Target bytes of one dense code-by-patient block (about a core's L2 cache)."""
 
@@ -108,32 +111,51 @@ def compute_history_keys(enc: EncodedCohort) -> npt.NDArray[np.void]:
     A history is written as a token stream (each visit's sorted distinct codes, then a
     separator); the key is the stream's length and two independent polynomial hashes of
     it modulo ``2**64`` (128 bits: for a million patients the chance of any collision is
-    below ``1e-26``). Vectorised: one pass over the code occurrences.
+    below ``1e-26``). Vectorised, over chunks of patients of about
+    :data:`HISTORY_TOKENS` tokens each (bounded memory).
     """
     cohort = enc.cohort
-    nv = cohort.n_visits
-    nnz = len(enc.indices)
-    stream = np.zeros(nnz + nv, dtype=np.uint64)
-    code_visit = np.repeat(np.arange(nv, dtype=np.int64), enc.distinct_per_visit)
-    stream[np.arange(nnz, dtype=np.int64) + code_visit] = enc.indices.astype(np.uint64) + 1
-    # separators (token 0) sit at indptr[v + 1] + v
     vo = cohort.visit_offsets
     start = enc.indptr[vo] + vo  # stream offset of each patient (and the end)
-    lengths = np.diff(start)
-    owner = np.repeat(np.arange(cohort.n_patients, dtype=np.int64), lengths)
-    pos = (np.arange(len(stream), dtype=np.int64) - start[owner]).astype(np.uint64)
     keys = np.zeros((cohort.n_patients, 3), dtype=np.uint64)
-    keys[:, 0] = lengths.astype(np.uint64)
+    keys[:, 0] = np.diff(start).astype(np.uint64)
+    cuts = np.searchsorted(start, np.arange(HISTORY_TOKENS, int(start[-1]), HISTORY_TOKENS))
+    bounds = np.unique(np.concatenate([[0], cuts, [cohort.n_patients]]))
+    for p_lo, p_hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        keys[p_lo:p_hi, 1:] = _hash_patients(enc, p_lo, p_hi, start)
+    return np.ascontiguousarray(keys).view(np.dtype((np.void, 24))).ravel()
+
+
+def _hash_patients(
+    enc: EncodedCohort, p_lo: int, p_hi: int, start: npt.NDArray[np.int64]
+) -> npt.NDArray[np.uint64]:
+    """The two hashes of patients ``p_lo:p_hi`` (an array of shape ``(n, 2)``)."""
+    vo = enc.cohort.visit_offsets
+    v_lo, v_hi = int(vo[p_lo]), int(vo[p_hi])
+    c_lo, c_hi = int(enc.indptr[v_lo]), int(enc.indptr[v_hi])
+    nv, nnz = v_hi - v_lo, c_hi - c_lo
+    stream = np.zeros(nnz + nv, dtype=np.uint64)
+    code_visit = np.repeat(np.arange(nv, dtype=np.int64), enc.distinct_per_visit[v_lo:v_hi])
+    # separators (token 0) sit after each visit's codes
+    stream[np.arange(nnz, dtype=np.int64) + code_visit] = enc.indices[c_lo:c_hi].astype(
+        np.uint64
+    ) + np.uint64(1)
+    del code_visit
+    first = start[p_lo : p_hi + 1] - start[p_lo]
+    lengths = np.diff(first)
+    owner = np.repeat(np.arange(p_hi - p_lo, dtype=np.int64), lengths)
+    pos = (np.arange(len(stream), dtype=np.int64) - first[owner]).astype(np.uint64)
+    del owner
+    out = np.zeros((p_hi - p_lo, 2), dtype=np.uint64)
     nonempty = lengths > 0
     with np.errstate(over="ignore"):
         for j, (base, salt) in enumerate(zip(_BASES, _SALTS, strict=True)):
-            terms = _splitmix(stream ^ np.uint64(salt)) * np.power(
-                np.uint64(base), pos, dtype=np.uint64
-            )
+            terms = _splitmix(stream ^ np.uint64(salt))
+            terms *= np.power(np.uint64(base), pos, dtype=np.uint64)
             # a trailing 0 keeps every start a valid index (empty patients at the end)
-            sums = np.add.reduceat(np.append(terms, np.uint64(0)), start[:-1])
-            keys[:, j + 1] = np.where(nonempty, sums, 0)
-    return np.ascontiguousarray(keys).view(np.dtype((np.void, 24))).ravel()
+            sums = np.add.reduceat(np.append(terms, np.uint64(0)), first[:-1])
+            out[:, j] = np.where(nonempty, sums, 0)
+    return out
 
 
 def distinct_histories(enc: EncodedCohort) -> int:
