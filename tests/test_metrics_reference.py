@@ -109,6 +109,7 @@ def test_vectorised_equals_reference_on_2000_patients(
         monkeypatch.setattr(pairs_module, "BLOCK_PAIRS", 500)
         monkeypatch.setattr(pairs_module, "COUNT_PAIRS", 3000)
         monkeypatch.setattr(memorization_module, "BLOCK_BYTES", 1000)
+        monkeypatch.setattr(memorization_module, "HISTORY_TOKENS", 97)
     fast = evaluate(g, f, t, rules=RULES, top_k=50, seed=11, memorization_sample=SAMPLE).flat()
     _assert_same(fast, slow)
     # the cohorts exercise every part of the definitions

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -37,13 +38,17 @@ import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict
 from scipy.stats import rankdata
 
-from lossbalance.metrics._space import EncodedCohort
+from lossbalance.data._cohort import concat_ranges
+from lossbalance.metrics._space import EncodedCohort, sorted_unique
 
-_Job = tuple[sp.csr_matrix, sp.csr_matrix, "npt.NDArray[np.int64] | None"]
+_Job = tuple[sp.csr_matrix, "sp.csr_matrix | Targets", "npt.NDArray[np.int64] | None"]
 _Out = npt.NDArray[np.float64]
 
 BLOCK_BYTES = 1 << 25
 """Most bytes of the intersections of one block of target patients with every query."""
+
+HISTORY_TOKENS = 1 << 22
+"""Tokens (codes and visit separators) hashed at once by :func:`compute_history_keys`."""
 
 DENSE_BYTES = 1 << 20
 """Target bytes of one dense code-by-patient block (about a core's L2 cache)."""
@@ -108,32 +113,51 @@ def compute_history_keys(enc: EncodedCohort) -> npt.NDArray[np.void]:
     A history is written as a token stream (each visit's sorted distinct codes, then a
     separator); the key is the stream's length and two independent polynomial hashes of
     it modulo ``2**64`` (128 bits: for a million patients the chance of any collision is
-    below ``1e-26``). Vectorised: one pass over the code occurrences.
+    below ``1e-26``). Vectorised, over chunks of patients of about
+    :data:`HISTORY_TOKENS` tokens each (bounded memory).
     """
     cohort = enc.cohort
-    nv = cohort.n_visits
-    nnz = len(enc.indices)
-    stream = np.zeros(nnz + nv, dtype=np.uint64)
-    code_visit = np.repeat(np.arange(nv, dtype=np.int64), enc.distinct_per_visit)
-    stream[np.arange(nnz, dtype=np.int64) + code_visit] = enc.indices.astype(np.uint64) + 1
-    # separators (token 0) sit at indptr[v + 1] + v
     vo = cohort.visit_offsets
     start = enc.indptr[vo] + vo  # stream offset of each patient (and the end)
-    lengths = np.diff(start)
-    owner = np.repeat(np.arange(cohort.n_patients, dtype=np.int64), lengths)
-    pos = (np.arange(len(stream), dtype=np.int64) - start[owner]).astype(np.uint64)
     keys = np.zeros((cohort.n_patients, 3), dtype=np.uint64)
-    keys[:, 0] = lengths.astype(np.uint64)
+    keys[:, 0] = np.diff(start).astype(np.uint64)
+    cuts = np.searchsorted(start, np.arange(HISTORY_TOKENS, int(start[-1]), HISTORY_TOKENS))
+    bounds = np.unique(np.concatenate([[0], cuts, [cohort.n_patients]]))
+    for p_lo, p_hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        keys[p_lo:p_hi, 1:] = _hash_patients(enc, p_lo, p_hi, start)
+    return np.ascontiguousarray(keys).view(np.dtype((np.void, 24))).ravel()
+
+
+def _hash_patients(
+    enc: EncodedCohort, p_lo: int, p_hi: int, start: npt.NDArray[np.int64]
+) -> npt.NDArray[np.uint64]:
+    """The two hashes of patients ``p_lo:p_hi`` (an array of shape ``(n, 2)``)."""
+    vo = enc.cohort.visit_offsets
+    v_lo, v_hi = int(vo[p_lo]), int(vo[p_hi])
+    c_lo, c_hi = int(enc.indptr[v_lo]), int(enc.indptr[v_hi])
+    nv, nnz = v_hi - v_lo, c_hi - c_lo
+    stream = np.zeros(nnz + nv, dtype=np.uint64)
+    code_visit = np.repeat(np.arange(nv, dtype=np.int64), enc.distinct_per_visit[v_lo:v_hi])
+    # separators (token 0) sit after each visit's codes
+    stream[np.arange(nnz, dtype=np.int64) + code_visit] = enc.indices[c_lo:c_hi].astype(
+        np.uint64
+    ) + np.uint64(1)
+    del code_visit
+    first = start[p_lo : p_hi + 1] - start[p_lo]
+    lengths = np.diff(first)
+    owner = np.repeat(np.arange(p_hi - p_lo, dtype=np.int64), lengths)
+    pos = (np.arange(len(stream), dtype=np.int64) - first[owner]).astype(np.uint64)
+    del owner
+    out = np.zeros((p_hi - p_lo, 2), dtype=np.uint64)
     nonempty = lengths > 0
     with np.errstate(over="ignore"):
         for j, (base, salt) in enumerate(zip(_BASES, _SALTS, strict=True)):
-            terms = _splitmix(stream ^ np.uint64(salt)) * np.power(
-                np.uint64(base), pos, dtype=np.uint64
-            )
+            terms = _splitmix(stream ^ np.uint64(salt))
+            terms *= np.power(np.uint64(base), pos, dtype=np.uint64)
             # a trailing 0 keeps every start a valid index (empty patients at the end)
-            sums = np.add.reduceat(np.append(terms, np.uint64(0)), start[:-1])
-            keys[:, j + 1] = np.where(nonempty, sums, 0)
-    return np.ascontiguousarray(keys).view(np.dtype((np.void, 24))).ravel()
+            sums = np.add.reduceat(np.append(terms, np.uint64(0)), first[:-1])
+            out[:, j] = np.where(nonempty, sums, 0)
+    return out
 
 
 def distinct_histories(enc: EncodedCohort) -> int:
@@ -148,21 +172,59 @@ def copied(query: npt.NDArray[np.void], train: npt.NDArray[np.void]) -> npt.NDAr
 
 # ------------------------------------------------------------------ code sets
 def code_sets(enc: EncodedCohort) -> sp.csr_matrix:
-    """The binary patient-by-code matrix (row ``p``: the code set of patient ``p``)."""
+    """The binary patient-by-code matrix (row ``p``: the code set of patient ``p``;
+    ``uint8`` ones, sorted indices)."""
     cohort = enc.cohort
-    rows = np.repeat(cohort.visit_patient(), enc.distinct_per_visit)
-    data = np.ones(len(rows), dtype=np.float32)
-    mat = sp.csr_matrix(
-        (data, (rows, enc.indices)), shape=(cohort.n_patients, enc.n_space), dtype=np.float32
-    )
-    mat.sum_duplicates()
-    mat.data[:] = 1.0
-    return mat
+    n_space = np.int64(enc.n_space)
+    key = np.repeat(cohort.visit_patient(), enc.distinct_per_visit) * n_space + enc.indices
+    key = sorted_unique(key, nearly_sorted=True)[0]  # patient-major, codes sorted, once
+    rows = key // n_space
+    indices = (key - rows * n_space).astype(np.int32)
+    indptr = np.zeros(cohort.n_patients + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=cohort.n_patients), out=indptr[1:])
+    del key, rows
+    data = np.ones(len(indices), dtype=np.uint8)
+    return sp.csr_matrix((data, indices, indptr), shape=(cohort.n_patients, enc.n_space))
+
+
+@dataclass(frozen=True, eq=False)
+class Targets:
+    """A searched cohort prepared once for any number of searches: its patients ordered
+    by code-set size, cut into groups of one size (:func:`nearest_distances`)."""
+
+    n: int
+    n_codes: int
+    sizes: npt.NDArray[np.int64]
+    """Code-set size of each patient, in search order."""
+    position: npt.NDArray[np.int64]
+    """Search-order position of each patient."""
+    indptr: npt.NDArray[np.int64]
+    indices: npt.NDArray[np.int32]
+    groups: list[tuple[int, int]]
+    """Search-order ranges of one code-set size."""
+
+    @classmethod
+    def of(cls, mat: sp.csr_matrix) -> Targets:
+        n_t = mat.shape[0]
+        size = np.diff(mat.indptr).astype(np.int64)
+        order = np.argsort(size, kind="stable")
+        sizes = size[order]
+        position = np.empty(n_t, dtype=np.int64)
+        position[order] = np.arange(n_t, dtype=np.int64)
+        indptr = np.zeros(n_t + 1, dtype=np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        rows = concat_ranges(mat.indptr[:-1][order], sizes)
+        indices = np.asarray(mat.indices, dtype=np.int32)[rows]
+        del rows
+        bounds = (np.flatnonzero(np.diff(sizes)) + 1).tolist()
+        starts, ends = [0, *bounds], [*bounds, n_t]
+        groups = [(a, b) for a, b in zip(starts, ends, strict=True) if b > a]
+        return cls(n_t, mat.shape[1], sizes, position, indptr, indices, groups)
 
 
 def nearest_distances(
     queries: sp.csr_matrix,
-    targets: sp.csr_matrix,
+    targets: sp.csr_matrix | Targets,
     self_index: npt.NDArray[np.int64] | None = None,
     block_bytes: int | None = None,
 ) -> npt.NDArray[np.float64]:
@@ -177,7 +239,8 @@ def nearest_distances(
 
     Args:
         queries: binary ``(q, codes)`` CSR matrix.
-        targets: binary ``(n, codes)`` CSR matrix, searched whole.
+        targets: binary ``(n, codes)`` CSR matrix, searched whole (or the same already
+            prepared as :class:`Targets`, to share between searches).
         self_index: for a leave-one-out search within one cohort, the target row of each
             query (that row is skipped; an identical other row still counts).
         block_bytes: most bytes of one block's intersections (default
@@ -188,50 +251,33 @@ def nearest_distances(
         after leave-one-out).
     """
     budget = BLOCK_BYTES if block_bytes is None else block_bytes
+    t = targets if isinstance(targets, Targets) else Targets.of(targets.tocsr())
     queries = queries.tocsr()
-    n_q, n_t = queries.shape[0], targets.shape[0]
+    n_q = queries.shape[0]
     q_size = np.diff(queries.indptr).astype(np.int64)
-    t_size = np.diff(targets.indptr).astype(np.int64)
     if n_q == 0:
         return np.zeros(0, dtype=np.float64)
     top = int(q_size.max(initial=0))
     dtype = np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.int32
-    order = np.argsort(t_size, kind="stable")
-    sizes = t_size[order]
-    position = np.empty(n_t, dtype=np.int64)
-    position[order] = np.arange(n_t, dtype=np.int64)
-    ordered = targets[order]
-    # only the codes some query has can add to an intersection: the dense blocks hold
-    # those rows alone (the target codes of other rows are dropped, not their sizes)
-    used = np.unique(queries.indices)
-    row_of = np.full(targets.shape[1], -1, dtype=np.int64)
-    row_of[used] = np.arange(len(used), dtype=np.int64)
-    rows = row_of[ordered.indices]
-    keep = rows >= 0
-    indices = rows[keep]
-    indptr = np.concatenate([[0], np.cumsum(keep)])[ordered.indptr]
     q_mat = sp.csr_matrix(
-        (np.ones(len(queries.indices), dtype=dtype), row_of[queries.indices], queries.indptr),
-        shape=(n_q, len(used)),
+        (np.ones(len(queries.indices), dtype=dtype), queries.indices, queries.indptr),
+        shape=(n_q, t.n_codes),
     )
-    n_codes = len(used)
     item = np.dtype(dtype).itemsize
     # narrow blocks keep the dense block in a core's cache (the product streams it)
-    width = min(budget // max(n_q * item, 1), DENSE_BYTES // max(n_codes * item, 1))
+    width = min(budget // max(n_q * item, 1), DENSE_BYTES // max(t.n_codes * item, 1))
     width = max(width, 64)
-    bounds = np.flatnonzero(np.diff(sizes)) + 1
-    group_start = np.concatenate([[0], bounds]).astype(np.int64)
-    group_end = np.concatenate([bounds, [n_t]]).astype(np.int64)
     best = np.full(n_q, -1.0, dtype=np.float64)  # largest Jaccard similarity found
-    self_pos = position[self_index] if self_index is not None else None
+    self_pos = t.position[self_index] if self_index is not None else None
     rows_q = np.arange(n_q, dtype=np.int64)
-    for g_lo, g_hi in zip(group_start.tolist(), group_end.tolist(), strict=True):
-        b = int(sizes[g_lo])
+    indptr, indices = t.indptr, t.indices
+    for g_lo, g_hi in t.groups:
+        b = int(t.sizes[g_lo])
         for lo in range(g_lo, g_hi, width):
             hi = min(g_hi, lo + width)
             a, z = int(indptr[lo]), int(indptr[hi])
-            dense = np.zeros((n_codes, hi - lo), dtype=dtype)
-            dense[indices[a:z], np.repeat(np.arange(hi - lo), np.diff(indptr[lo : hi + 1]))] = 1
+            dense = np.zeros((t.n_codes, hi - lo), dtype=dtype)
+            dense[indices[a:z], np.repeat(np.arange(hi - lo), b)] = 1
             inter = np.asarray(q_mat @ dense)
             if self_pos is not None:
                 mine = (self_pos >= lo) & (self_pos < hi)
@@ -339,11 +385,12 @@ def compute_memorization(
     idx = query_samples(n_g, n_t, n_f, sample, seed)
     q_g, q_f, members, others = idx["dcr_g"], idx["dcr_f"], idx["mia_t"], idx["mia_f"]
     m = len(members)
+    whole_t, whole_g = Targets.of(sets_t), Targets.of(sets_g)
     jobs: list[_Job] = [
-        (sets_g[q_g], sets_t, None),
-        (sets_f[q_f], sets_t, None),
-        (sets_t[members], sets_g, None),
-        (sets_f[others], sets_g, None),
+        (sets_g[q_g], whole_t, None),
+        (sets_f[q_f], whole_t, None),
+        (sets_t[members], whole_g, None),
+        (sets_f[others], whole_g, None),
     ]
     # NNAAR on equal-size samples of G, T and F
     k = len(idx["aa_g"])
