@@ -55,7 +55,9 @@ def main() -> None:
         ev = spec.evaluation
         runs = []
         for seed in args.seeds:
-            g = generate(model, ev.patients, reference=demographics, sampling=ev.sampling, seed=seed)
+            g = generate(
+                model, ev.patients, reference=demographics, sampling=ev.sampling, seed=seed
+            )
             runs.append(score(g, world, data.train, top_k=ev.top_k, seed=seed).flat())
         coh = [r["coherence"] for r in runs]
         print(
