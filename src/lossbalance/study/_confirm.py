@@ -43,7 +43,7 @@ from lossbalance._errors import LossbalanceError
 from lossbalance.spec import Condition
 from lossbalance.study._checkpoints import ARTIFACT_ATTR, CheckpointPolicy
 from lossbalance.study._config import read_config
-from lossbalance.study._objectives import Objective, condition_holds, metric_directions
+from lossbalance.study._objectives import Objective, condition_holds
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -538,18 +538,9 @@ def pick_confirmed(
     Raises:
         LossbalanceError: as ``pick_trial``.
     """
-    from lossbalance.study._results import study_objectives, trial_metrics
+    from lossbalance.study._results import pick_target, study_objectives, trial_metrics
 
-    if (maximize is None) == (minimize is None):
-        raise LossbalanceError("pick: give exactly one of --maximize or --minimize")
-    target = maximize if maximize is not None else minimize
-    assert target is not None
-    known = metric_directions()
-    if target not in known:
-        raise LossbalanceError(
-            f"--{'maximize' if maximize else 'minimize'}: unknown metric {target!r} "
-            f"(known: {', '.join(sorted(known))})"
-        )
+    target = pick_target(maximize, minimize)
     objectives = list(objectives) if objectives is not None else study_objectives(study)
     records = confirmed_records(study)
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))

@@ -233,6 +233,25 @@ def pareto_table(study: optuna.Study) -> Table:
     return table
 
 
+def pick_target(maximize: str | None, minimize: str | None) -> str:
+    """The one metric ``study pick`` ranks by.
+
+    Raises:
+        LossbalanceError: neither or both given, or an unknown metric.
+    """
+    if (maximize is None) == (minimize is None):
+        raise LossbalanceError("pick: give exactly one of --maximize or --minimize")
+    target = maximize if maximize is not None else minimize
+    assert target is not None
+    known = metric_directions()
+    if target not in known:
+        raise LossbalanceError(
+            f"--{'maximize' if maximize else 'minimize'}: unknown metric {target!r} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    return target
+
+
 def pick_trial(
     study: optuna.Study,
     where: Sequence[Condition] = (),
@@ -247,16 +266,7 @@ def pick_trial(
     Raises:
         LossbalanceError: no or two targets, unknown metric, or no trial meets ``where``.
     """
-    if (maximize is None) == (minimize is None):
-        raise LossbalanceError("pick: give exactly one of --maximize or --minimize")
-    target = maximize if maximize is not None else minimize
-    assert target is not None
-    known = metric_directions()
-    if target not in known:
-        raise LossbalanceError(
-            f"--{'maximize' if maximize else 'minimize'}: unknown metric {target!r} "
-            f"(known: {', '.join(sorted(known))})"
-        )
+    target = pick_target(maximize, minimize)
     objectives = study_objectives(study)
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     ok: list[tuple[float, int, FrozenTrial]] = []
